@@ -1,0 +1,29 @@
+"""Navigation by role, for the base template."""
+
+from django.urls import NoReverseMatch, reverse
+
+from .roles import Role
+
+NAV = [
+    # (label, url name, roles or None for all)
+    ("首页", "home", None),
+    ("农户信息", "registry:household_list", None),
+    ("识别程序", "cases:case_list", None),
+    ("数据导入", "interop:import_list", {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = []
+    for label, name, roles in NAV:
+        if roles is not None and user.role not in roles:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+    return {"nav_items": items}

@@ -1,0 +1,17 @@
+"""The HTTP API. Routers are thin: they call the same service functions as the pages."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from .errors import install as install_error_handlers
+from .registry import router as registry_router
+
+api = NinjaAPI(
+    title="防返贫监测帮扶平台 API",
+    version="1",
+    description="农户、家庭成员等数据的读写接口。与页面相同的权限范围、校验与操作留痕。使用登录会话认证（写操作需 CSRF 令牌）。",
+    auth=django_auth,
+    docs_url="/docs",
+)
+api.add_router("/", registry_router)
+install_error_handlers(api)

@@ -1,0 +1,60 @@
+"""Write an audit event inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from .context import current_source
+from .models import Event
+
+ACTION_LABELS = {
+    "division.create": "新建区划",
+    "household.create": "新建农户",
+    "household.update": "修改农户信息",
+    "household.category": "调整户类别",
+    "member.create": "新增家庭成员",
+    "member.update": "修改成员信息",
+    "member.move": "成员迁移",
+    "member.remove": "成员移出",
+    "income.save": "录入收入",
+    "basic_needs.update": "更新两不愁三保障",
+    "tags.update": "调整标签",
+}
+
+
+def jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+def record(actor, action: str, obj, *, before=None, after=None, household=None, division_code: str = "") -> Event:
+    kind, ref = current_source()
+    if household is None and obj.__class__.__name__ == "Household":
+        household = obj
+    if not division_code:
+        division_code = getattr(household, "division_code", "") or getattr(obj, "code", "") or ""
+    return Event.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=(str(actor) if actor is not None else "系统"),
+        actor_role=getattr(actor, "role", "") if actor is not None else "",
+        action=action,
+        object_type=obj.__class__.__name__,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        household=household,
+        division_code=division_code,
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        source=kind,
+        source_ref=ref[:300],
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "fangpin.cases"
+    verbose_name = "识别程序"

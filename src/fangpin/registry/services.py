@@ -1,0 +1,444 @@
+"""The one door for registry writes (R-REG-02 … R-REG-05, R-SEC-02).
+
+Every function checks the actor's role and area, validates, writes, and records an audit event in
+one transaction. Views, the API, imports and commands all call these.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from fangpin.accounts.scoping import require_write_in
+from fangpin.areas.models import Division, Level
+from fangpin.audit.services import record
+from fangpin.policy import income as income_rules
+from fangpin.policy.idnumbers import IdNumberError, parse_id_number
+from fangpin.profiles.services import profile_for_county, today
+
+from . import vocab
+from .models import Household, HousingGrade, IncomePeriod, IncomePurpose, IncomeRecord, Member, MemberMove, Tag
+
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+HOUSEHOLD_FIELDS = ["number", "phone", "address", "category"]
+MEMBER_FIELDS = [
+    "id_number", "name", "sex", "birth_date", "relation", "ethnicity", "political", "education",
+    "student_status", "health", "disability_grade", "labour", "employment", "months_worked",
+    "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone",
+    "person_number",
+]
+VOCAB_FIELDS = {
+    "relation": "relation",
+    "ethnicity": "ethnicity",
+    "political": "political",
+    "education": "education",
+    "student_status": "student_status",
+    "health": "health",
+    "disability_grade": "disability_grade",
+    "labour": "labour",
+    "employment": "employment",
+}
+BASIC_NEEDS_FIELDS = [
+    "food_secure", "clothing_secure", "education_secure", "medical_secure", "housing_grade", "water_secure",
+    "basic_needs_note",
+]
+
+
+def snapshot(obj, fields) -> dict:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _clean_phone(value: str, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if value.endswith(".0"):
+        value = value[:-2]
+    if value and not PHONE_RE.match(value):
+        raise ValidationError({field: f"{label}格式不正确：{value}（应为11位手机号或带区号的固定电话）"})
+    return value
+
+
+# --- households ---------------------------------------------------------------------------------
+
+
+def resolve_location(village_code: str, group_code: str = "", grid_code: str = "") -> tuple[Division, Division | None, Division | None]:
+    """Village, group and grid from their codes, checked to nest properly."""
+    try:
+        village = Division.objects.get(code=village_code, level=Level.VILLAGE)
+    except Division.DoesNotExist:
+        raise ValidationError({"village": f"行政村区划代码 {village_code or '（空）'} 不存在"})
+    group = grid = None
+    if group_code:
+        group = Division.objects.filter(code=group_code, level=Level.GROUP).first()
+        if group is None or not group.code.startswith(village.code):
+            raise ValidationError({"group": f"村民小组 {group_code} 不存在或不属于{village.name}"})
+    if grid_code:
+        grid = Division.objects.filter(code=grid_code, level=Level.GRID).first()
+        if grid is None or not grid.code.startswith((group or village).code):
+            raise ValidationError({"grid": f"网格 {grid_code} 不存在或不属于所选村民小组"})
+        if group is None:
+            group = grid.parent
+    return village, group, grid
+
+
+def _check_category(village: Division, category: str) -> str:
+    profile = profile_for_county(village.code)
+    names = profile.category_names()
+    if category not in names:
+        raise ValidationError({"category": f"户类别 {category or '（空）'} 不在本县政策画像的类别清单中"})
+    return category
+
+
+@transaction.atomic
+def create_household(actor, *, village_code: str, number: str, category: str, group_code: str = "",
+                     grid_code: str = "", phone: str = "", address: str = "") -> Household:
+    village, group, grid = resolve_location(village_code, group_code, grid_code)
+    location = grid or group or village
+    require_write_in(actor, location.code)
+    number = (number or "").strip()
+    if not number:
+        raise ValidationError({"number": "户编号不能为空"})
+    if not re.fullmatch(r"[0-9A-Za-z\-]{1,30}", number):
+        raise ValidationError({"number": "户编号只能包含数字、字母和短横线"})
+    if Household.objects.filter(village=village, number=number).exists():
+        raise ValidationError({"number": f"户编号 {number} 在{village.name}已存在"})
+    household = Household.objects.create(
+        number=number,
+        village=village,
+        group=group,
+        grid=grid,
+        division_code=location.code,
+        category=_check_category(village, category),
+        phone=_clean_phone(phone, "phone", "户联系电话"),
+        address=(address or "").strip(),
+    )
+    record(actor, "household.create", household, after=snapshot(household, HOUSEHOLD_FIELDS) | {"division_code": location.code})
+    return household
+
+
+@transaction.atomic
+def update_household(actor, household: Household, *, phone=None, address=None, group_code=None, grid_code=None) -> Household:
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    require_write_in(actor, household.division_code)
+    before = snapshot(household, ["phone", "address", "division_code"])
+    if phone is not None:
+        household.phone = _clean_phone(phone, "phone", "户联系电话")
+    if address is not None:
+        household.address = address.strip()
+    if group_code is not None or grid_code is not None:
+        village, group, grid = resolve_location(household.village.code, group_code or "", grid_code or "")
+        location = grid or group or village
+        require_write_in(actor, location.code)
+        household.group, household.grid, household.division_code = group, grid, location.code
+    household.save()
+    after = snapshot(household, ["phone", "address", "division_code"])
+    if after != before:
+        record(actor, "household.update", household, before=before, after=after)
+    return household
+
+
+@transaction.atomic
+def change_category(actor, household: Household, category: str, reason: str) -> Household:
+    """Category changes are kept as history with their reason (R-REG-03)."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    require_write_in(actor, household.division_code)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "调整户类别必须填写原因"})
+    category = _check_category(household.village, category)
+    if category == household.category:
+        raise ValidationError({"category": "新类别与当前类别相同"})
+    before = {"category": household.category}
+    household.category = category
+    household._change_reason = reason
+    household.save()
+    record(actor, "household.category", household, before=before, after={"category": category, "reason": reason})
+    return household
+
+
+@transaction.atomic
+def set_tags(actor, household: Household, codes: list[str]) -> Household:
+    require_write_in(actor, household.division_code)
+    tags = list(Tag.objects.filter(code__in=codes))
+    unknown = set(codes) - {t.code for t in tags}
+    if unknown:
+        raise ValidationError({"tags": f"未知标签：{'、'.join(sorted(unknown))}"})
+    before = sorted(household.tags.values_list("name", flat=True))
+    household.tags.set(tags)
+    after = sorted(t.name for t in tags)
+    if before != after:
+        record(actor, "tags.update", household, before={"tags": before}, after={"tags": after})
+    return household
+
+
+@transaction.atomic
+def update_basic_needs(actor, household: Household, data: dict) -> Household:
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    require_write_in(actor, household.division_code)
+    grade = data.get("housing_grade", household.housing_grade) or ""
+    if grade not in ("", *HousingGrade.values):
+        raise ValidationError({"housing_grade": f"住房安全等级只能是A、B、C、D，收到 {grade}"})
+    before = snapshot(household, BASIC_NEEDS_FIELDS)
+    for field in BASIC_NEEDS_FIELDS:
+        if field in data:
+            setattr(household, field, data[field])
+    household.basic_needs_checked_on = data.get("basic_needs_checked_on") or today()
+    household.save()
+    after = snapshot(household, BASIC_NEEDS_FIELDS)
+    if after != before:
+        record(actor, "basic_needs.update", household, before=before, after=after)
+    return household
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+def _bool_or_none(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip() in ("1", "true", "True", "是", "on")
+
+
+def clean_member_data(data: dict, household: Household, instance: Member | None = None) -> dict:
+    """Validate member fields; raise ValidationError naming each bad field in Chinese."""
+    errors: dict[str, str] = {}
+    out: dict = {}
+    raw_id = data.get("id_number", instance.id_number if instance else "")
+    try:
+        info = parse_id_number(raw_id, today())
+        out["id_number"] = info.number
+    except IdNumberError as exc:
+        errors["id_number"] = f"身份证号：{exc}"
+        info = None
+    if info is not None:
+        holder = Member.objects.filter(id_number=info.number).exclude(pk=instance.pk if instance else None)
+        holder = holder.select_related("household__village").first()
+        if holder is not None:
+            h = holder.household
+            errors["id_number"] = (
+                f"身份证号 {info.number} 已登记在{h.village.name}户编号 {h.number} 的家庭中"
+                f"（{'在户' if holder.active else '已离户'}），一人只能属于一户；如需迁入请使用“成员迁移”"
+            )
+    name = (data.get("name", instance.name if instance else "") or "").strip()
+    if not name:
+        errors["name"] = "姓名不能为空"
+    elif len(name) > 40:
+        errors["name"] = "姓名过长"
+    out["name"] = name
+    sex = data.get("sex") or (instance.sex if instance else "")
+    if info is not None and info.sex:
+        if sex and sex != info.sex:
+            errors["sex"] = f"性别“{sex}”与身份证号不符（身份证号显示为{info.sex}）"
+        sex = info.sex
+    if sex not in ("男", "女"):
+        errors.setdefault("sex", "性别只能是男或女")
+    out["sex"] = sex
+    birth = data.get("birth_date") or (instance.birth_date if instance else None)
+    if info is not None and info.birth_date:
+        if birth and str(birth) != info.birth_date.isoformat():
+            errors["birth_date"] = f"出生日期 {birth} 与身份证号不符（身份证号显示为 {info.birth_date}）"
+        birth = info.birth_date
+    out["birth_date"] = birth
+    for field, vocabulary in VOCAB_FIELDS.items():
+        value = data.get(field, getattr(instance, field) if instance else "")
+        value = (value or "").strip()
+        if value:
+            allowed = vocab.values(vocabulary)
+            parts = [p.strip() for p in re.split(r"[,，、]", value)] if vocab.is_multi(vocabulary) else [value]
+            bad = [p for p in parts if p not in allowed]
+            if bad:
+                errors[field] = f"{vocab.label(vocabulary)}“{'、'.join(bad)}”不在字典值中"
+            value = ",".join(parts)
+        out[field] = value
+    if not out.get("relation"):
+        errors.setdefault("relation", "与户主关系不能为空")
+    if out.get("education") and out.get("student_status"):
+        errors["education"] = "文化程度与在校生状况只能填写一项（在校生不填文化程度）"
+    try:
+        months = int(data.get("months_worked", instance.months_worked if instance else 0) or 0)
+        if not 0 <= months <= 12:
+            raise ValueError
+        out["months_worked"] = months
+    except (TypeError, ValueError):
+        errors["months_worked"] = "务工时间（月）应为0到12之间的整数"
+    for field in ("medical_insurance", "serious_illness_insurance", "pension_insurance"):
+        out[field] = _bool_or_none(data.get(field, getattr(instance, field) if instance else None))
+    for field in ("dibao", "tekun"):
+        out[field] = bool(_bool_or_none(data.get(field, getattr(instance, field) if instance else False)))
+    try:
+        out["phone"] = _clean_phone(data.get("phone", instance.phone if instance else ""), "phone", "联系电话")
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    out["person_number"] = (data.get("person_number", instance.person_number if instance else "") or "").strip()
+    # Household structure: one head, at most one spouse (national export rules).
+    rel = out.get("relation")
+    if rel in ("户主", "配偶"):
+        others = household.members.filter(active=True, relation=rel)
+        if instance is not None:
+            others = others.exclude(pk=instance.pk)
+        if others.exists():
+            errors["relation"] = f"该户已有{rel}（{others.first().name}），一户只能有一名{rel}"
+    if errors:
+        raise ValidationError(errors)
+    out["relation_order"] = vocab.RELATION_ORDER.get(out["relation"], 99)
+    return out
+
+
+@transaction.atomic
+def add_member(actor, household: Household, data: dict) -> Member:
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    require_write_in(actor, household.division_code)
+    clean = clean_member_data(data, household)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(household=household, **clean)
+    except IntegrityError:
+        raise ValidationError({"id_number": f"身份证号 {clean['id_number']} 已被登记"})
+    record(actor, "member.create", member, household=household, after=snapshot(member, MEMBER_FIELDS))
+    return member
+
+
+@transaction.atomic
+def update_member(actor, member: Member, data: dict) -> Member:
+    member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    require_write_in(actor, member.household.division_code)
+    before = snapshot(member, MEMBER_FIELDS)
+    clean = clean_member_data(data, member.household, instance=member)
+    for field, value in clean.items():
+        setattr(member, field, value)
+    member.save()
+    after = snapshot(member, MEMBER_FIELDS)
+    if after != before:
+        record(actor, "member.update", member, household=member.household, before=before, after=after)
+    return member
+
+
+@transaction.atomic
+def move_member(actor, member: Member, to_household: Household, relation: str, reason: str) -> Member:
+    """Move a person to another household; both households record the move (R-REG-02)."""
+    member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    source = member.household
+    require_write_in(actor, source.division_code)
+    require_write_in(actor, to_household.division_code)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "成员迁移必须填写原因"})
+    if to_household.pk == source.pk:
+        raise ValidationError({"to_household": "迁入户与原户相同"})
+    if relation not in vocab.values("relation"):
+        raise ValidationError({"relation": f"与户主关系“{relation}”不在字典值中"})
+    if relation in ("户主", "配偶") and to_household.members.filter(active=True, relation=relation).exists():
+        raise ValidationError({"relation": f"迁入户已有{relation}"})
+    before = {"household": source.number, "relation": member.relation}
+    member.household = to_household
+    member.relation = relation
+    member.relation_order = vocab.RELATION_ORDER.get(relation, 99)
+    member.active = True
+    member.save()
+    MemberMove.objects.create(member=member, from_household=source, to_household=to_household, reason=reason, actor=actor)
+    after = {"household": to_household.number, "relation": relation, "reason": reason}
+    record(actor, "member.move", member, household=source, before=before, after=after)
+    record(actor, "member.move", member, household=to_household, before=before, after=after)
+    return member
+
+
+@transaction.atomic
+def remove_member(actor, member: Member, reason: str) -> Member:
+    """A member leaves the registry (death, moved out of county, married out …); kept as history."""
+    member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
+    require_write_in(actor, member.household.division_code)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "成员移出必须填写原因"})
+    if not member.active:
+        raise ValidationError({"member": "该成员已不在户"})
+    member.active = False
+    member.left_reason = reason.strip()
+    member.save()
+    MemberMove.objects.create(member=member, from_household=member.household, to_household=None, reason=reason, actor=actor)
+    record(actor, "member.remove", member, household=member.household, before={"active": True}, after={"active": False, "reason": reason})
+    return member
+
+
+# --- incomes ------------------------------------------------------------------------------------
+
+
+def clean_income_data(data: dict) -> dict:
+    errors = {}
+    out = {}
+    for field in income_rules.INCOME_FIELDS:
+        raw = data.get(field, 0)
+        label = income_rules.LABELS[field]
+        try:
+            value = Decimal(str(raw if raw not in (None, "") else 0).strip().replace(",", ""))
+        except InvalidOperation:
+            errors[field] = f"{label}必须是数字，收到“{raw}”"
+            continue
+        if not value.is_finite():
+            errors[field] = f"{label}必须是数字，收到“{raw}”"
+        elif value < 0:
+            errors[field] = f"{label}不能为负数"
+        elif value >= Decimal("10000000000"):
+            errors[field] = f"{label}数值过大"
+        else:
+            out[field] = value.quantize(Decimal("0.01"))
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+@transaction.atomic
+def save_income(actor, household: Household, *, year: int, period: str = IncomePeriod.ANNUAL, month=None,
+                purpose: str = IncomePurpose.REGULAR, data: dict, household_size: int | None = None) -> IncomeRecord:
+    """Create or replace the income record for one period; computes net and per-capita income."""
+    require_write_in(actor, household.division_code)
+    errors = {}
+    try:
+        year = int(year)
+        if not 2000 <= year <= today().year + 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["year"] = "年度无效"
+    if period not in IncomePeriod.values:
+        errors["period"] = "期间无效"
+    if period == IncomePeriod.MONTH:
+        try:
+            month = int(month)
+            if not 1 <= month <= 12:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["month"] = "月度收入必须填写1到12的月份"
+    else:
+        month = None
+    if purpose not in IncomePurpose.values:
+        errors["purpose"] = "用途无效"
+    size = household_size if household_size not in (None, "") else household.members.filter(active=True).count()
+    try:
+        size = int(size)
+        if size <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["household_size"] = "家庭人口数必须大于0（请先登记家庭成员）"
+    try:
+        parts = clean_income_data(data)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    summary = income_rules.summarize(parts, size)
+    record_obj = IncomeRecord.objects.filter(household=household, year=year, period=period, month=month, purpose=purpose).first()
+    before = snapshot(record_obj, [*income_rules.INCOME_FIELDS, "household_size", "per_capita_net_income"]) if record_obj else None
+    if record_obj is None:
+        record_obj = IncomeRecord(household=household, year=year, period=period, month=month, purpose=purpose)
+    for field, value in parts.items():
+        setattr(record_obj, field, value)
+    record_obj.household_size = size
+    record_obj.net_income = summary.net
+    record_obj.per_capita_net_income = summary.per_capita
+    record_obj.entered_by = actor if actor is not None and actor.is_authenticated else None
+    record_obj.save()
+    after = snapshot(record_obj, [*income_rules.INCOME_FIELDS, "household_size", "per_capita_net_income"])
+    record(actor, "income.save", record_obj, household=household, before=before, after=after | {"year": year, "period": period})
+    return record_obj
