@@ -58,14 +58,19 @@ browser-deps:
 
 test: setup browser-deps lint test-sqlite test-postgres
 
+# pytest exits 5 when it collected no tests: that is a failure here, reported as such.
 test-sqlite: setup
-	env -u DATABASE_URL $(BIN)/pytest
-	@echo "SQLite suite passed"
+	@env -u DATABASE_URL $(BIN)/pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "FAIL: no tests ran on SQLite"; exit 1; fi; \
+	if [ $$rc -ne 0 ]; then echo "FAIL: SQLite suite (exit $$rc)"; exit $$rc; fi; \
+	echo "SQLite suite passed"
 
 test-postgres: setup
-	@if [ -n "$$DATABASE_URL" ]; then \
-	  $(BIN)/pytest && echo "PostgreSQL suite passed"; \
-	else echo "DATABASE_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
+	@if [ -z "$$DATABASE_URL" ]; then echo "DATABASE_URL not set: PostgreSQL run not requested (.ci/run sets it)"; exit 0; fi; \
+	$(BIN)/pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "FAIL: no tests ran on PostgreSQL"; exit 1; fi; \
+	if [ $$rc -ne 0 ]; then echo "FAIL: PostgreSQL suite (exit $$rc)"; exit $$rc; fi; \
+	echo "PostgreSQL suite passed"
 
 bench: venv
 	$(PYTHON) benchmarks/run.py
