@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from fangpin.accounts.masking import show_id_number, show_phone
@@ -268,7 +268,7 @@ def get_household(request, household_id: int):
 def create_household(request, payload: HouseholdIn):
     with _write(request):
         h = services.create_household(request.user, **payload.dict())
-    return 201, _household_out(request.user, h)
+    return Status(201, _household_out(request.user, h))
 
 
 @router.patch("/households/{household_id}", response=HouseholdOut, summary="修改农户信息")
@@ -303,7 +303,7 @@ def add_member(request, household_id: int, payload: MemberIn):
         data.pop("birth_date")
     with _write(request):
         m = services.add_member(request.user, h, data)
-    return 201, _member_out(request.user, m)
+    return Status(201, _member_out(request.user, m))
 
 
 @router.patch("/members/{member_id}", response=MemberOut, summary="修改成员信息")
@@ -342,7 +342,7 @@ def save_income(request, household_id: int, payload: IncomeIn):
             request.user, h, year=data["year"], period=data["period"], month=data["month"],
             purpose=data["purpose"], data=parts, household_size=data["household_size"],
         )
-    return 201, rec
+    return Status(201, rec)
 
 
 @router.get("/divisions", response=list[DivisionOut], summary="下级区划（限本人管辖范围）")

@@ -191,6 +191,9 @@ class MemberMove(models.Model):
         verbose_name_plural = "成员变动"
         ordering = ["-moved_at"]
 
+    def __str__(self):
+        return f"{self.member} {self.reason}"
+
 
 class IncomePeriod(models.TextChoices):
     ANNUAL = "annual", "全年"

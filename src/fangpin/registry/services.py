@@ -20,7 +20,16 @@ from fangpin.policy.idnumbers import IdNumberError, parse_id_number
 from fangpin.profiles.services import profile_for_county, today
 
 from . import vocab
-from .models import Household, HousingGrade, IncomePeriod, IncomePurpose, IncomeRecord, Member, MemberMove, Tag
+from .models import (
+    Household,
+    HousingGrade,
+    IncomePeriod,
+    IncomePurpose,
+    IncomeRecord,
+    Member,
+    MemberMove,
+    Tag,
+)
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 

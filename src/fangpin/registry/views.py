@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from fangpin.accounts.masking import show_id_number, show_phone
-from fangpin.accounts.scoping import divisions_visible_to, get_household_for, get_member_for, households_visible_to
+from fangpin.accounts.scoping import (
+    divisions_visible_to,
+    get_household_for,
+    get_member_for,
+    households_visible_to,
+)
 from fangpin.areas.models import Level
 from fangpin.audit.context import using_source
 from fangpin.audit.services import ACTION_LABELS
