@@ -113,3 +113,18 @@ def test_openapi_docs_are_served(login, personas):
 def test_home_page_shows_the_users_area(login, personas, households):
     page = login(personas["township_officer"]).get("/").content.decode()
     assert "濉溪镇 · 工作台" in page and "蔡桥村" in page and "任集村" in page and "待办事项" in page
+
+
+def test_a_grid_worker_home_lists_the_grids_households(login, personas, households):
+    page = login(personas["grid_worker"]).get("/").content.decode()
+    assert "我的网格农户" in page and "蔡德胜" in page and "蔡永华" not in page
+    assert "新建农户" not in page  # grid workers do not write the registry
+
+
+def test_an_administrator_home_links_the_back_office(login, county):
+    from fangpin.accounts.roles import Role
+    from tests.factories import user
+
+    admin = user("admin", Role.ADMINISTRATOR, county["county"], is_staff=True, is_superuser=True)
+    page = login(admin).get("/").content.decode()
+    assert "/admin/" in page

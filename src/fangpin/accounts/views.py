@@ -8,6 +8,7 @@ from django.shortcuts import render
 from fangpin.areas.models import CODE_LENGTH, Division, Level
 from fangpin.registry.models import MonitoringStatus
 
+from .roles import Role
 from .scoping import households_visible_to
 
 PENDING_PROVIDERS = []  # callables (user) -> list of {"title", "url", "due", "overdue"}; apps register here
@@ -46,8 +47,35 @@ def home(request):
         )
         names = dict(Division.objects.filter(parent=division).values_list("code", "name"))
         breakdown = [dict(r, name=names.get(r["child"], r["child"])) for r in rows]
+    my_households = []
+    if user.role in (Role.GRID_WORKER, Role.ASSISTANCE_CONTACT) and totals["total"] <= 200:
+        from fangpin.registry.queries import household_rows
+
+        my_households = household_rows(user, qs.order_by("division_code", "number")[:200])
     return render(
         request,
         "accounts/home.html",
-        {"totals": totals, "breakdown": breakdown, "division": division, "pending": pending_actions(user)},
+        {
+            "totals": totals,
+            "breakdown": breakdown,
+            "division": division,
+            "pending": pending_actions(user),
+            "quick_links": quick_links(user),
+            "my_households": my_households,
+        },
     )
+
+
+def quick_links(user) -> list[tuple[str, str]]:
+    """Shortcuts on the home page, by role."""
+    from django.urls import reverse
+
+    links = [("查询农户", reverse("registry:household_list"))]
+    if user.caps.write_registry:
+        links.append(("新建农户", reverse("registry:household_create")))
+    if user.caps.export:
+        links.append(("导出花名册", reverse("registry:household_export")))
+    links.append(("监测对象名单", reverse("registry:household_list") + "?status=monitored"))
+    if user.is_administrator or user.is_staff:
+        links.append(("后台管理（字典、日历、画像、用户）", reverse("admin:index")))
+    return links
