@@ -11,6 +11,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("fangpin.accounts.urls")),
     path("households/", include("fangpin.registry.urls", namespace="registry")),
+    path("cases/", include("fangpin.cases.urls", namespace="cases")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

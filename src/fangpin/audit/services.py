@@ -20,6 +20,16 @@ ACTION_LABELS = {
     "income.save": "录入收入",
     "basic_needs.update": "更新两不愁三保障",
     "tags.update": "调整标签",
+    "case.open": "受理识别申请",
+    "case.step": "办理识别步骤",
+    "case.reject": "不予纳入",
+    "case.return": "退回重新核实",
+    "case.system_entry": "登记录入国家系统",
+    "household.include": "纳入监测对象",
+    "notice.publish": "发布公示公告",
+    "notice.close": "结束公示",
+    "objection.record": "登记公示异议",
+    "objection.resolve": "处理公示异议",
 }
 
 

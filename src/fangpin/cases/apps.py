@@ -1,6 +1,20 @@
 from django.apps import AppConfig
 
 
+def _pending_cases(user):
+    from fangpin.profiles.services import today
+
+    from .selectors import pending_for
+
+    return pending_for(user, today())
+
+
 class CasesConfig(AppConfig):
     name = "fangpin.cases"
     verbose_name = "识别程序"
+
+    def ready(self):
+        from fangpin.accounts.views import PENDING_PROVIDERS
+
+        if _pending_cases not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(_pending_cases)

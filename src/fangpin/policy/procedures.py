@@ -142,6 +142,7 @@ class ProcedureDef:
     entry_days: int = 1
     entry_unit: str = "calendar_days"
     entry_roles: tuple[str, ...] = field(default_factory=tuple)
+    announcement_days: int = 7
 
     def step(self, key: str) -> StepDef:
         for s in self.steps:
@@ -178,8 +179,9 @@ class ProcedureDef:
         data["entry_roles"] = tuple(data.get("entry_roles") or ())
         return cls(steps=steps, **data)
 
-    def describe(self) -> list[str]:
+    def describe(self, role_labels: dict[str, str] | None = None) -> list[str]:
         """One Chinese line per step, for pages and documentation."""
+        labels = role_labels or {}
         lines = []
         for i, s in enumerate(self.steps, 1):
             notice = ""
@@ -188,7 +190,7 @@ class ProcedureDef:
             elif s.announces:
                 notice = f"；{s.notice_label}"
             lines.append(
-                f"{i}. {s.name}（{LEVEL_LABELS[s.level]}级，办理角色：{'、'.join(s.roles)}{notice}；时限：{s.deadline_text()}）"
+                f"{i}. {s.name}（{LEVEL_LABELS[s.level]}级，办理角色：{'、'.join(labels.get(r, r) for r in s.roles)}{notice}；时限：{s.deadline_text()}）"
             )
         return lines
 
@@ -259,6 +261,8 @@ def _parse(data: dict, key: str, problems: list[str]) -> ProcedureDef | None:
     if entry_unit not in UNITS:
         problems.append(f"{where}.entry_unit 只能是 {'、'.join(UNITS)}")
     entry_roles = _roles(table.get("entry_roles", ["township_staff", "county_office"]), where + ".entry", problems)
+    announcement_days = _int_param(data, table.get("announcement_days", 7), f"{where}.announcement_days", problems,
+                                   minimum=1)
 
     raw_steps = table.get("steps")
     if not isinstance(raw_steps, list) or len(raw_steps) < 2:
@@ -342,7 +346,7 @@ def _parse(data: dict, key: str, problems: list[str]) -> ProcedureDef | None:
             problems.append(f"{where}.reverify_step 必须位于公示步骤之前")
     unknown = set(table) - {
         "name", "reference_prefix", "total_days", "total_unit", "reverify_step", "effect", "entry_days",
-        "entry_unit", "entry_roles", "steps",
+        "entry_unit", "entry_roles", "announcement_days", "steps",
     }
     if unknown:
         problems.append(f"{where} 含未知字段 {'、'.join(sorted(unknown))}")
@@ -360,18 +364,42 @@ def _parse(data: dict, key: str, problems: list[str]) -> ProcedureDef | None:
         entry_days=entry_days,
         entry_unit=entry_unit,
         entry_roles=entry_roles,
+        announcement_days=announcement_days,
     )
 
 
 REQUIRED_PROCEDURES = ("identification",)
 
 
+def _code_name_list(data: dict, path: str, found: list[str]) -> None:
+    try:
+        items = _lookup(data, path)
+    except KeyError:
+        found.append(f"缺少参数 {path}")
+        return
+    if not isinstance(items, list) or not items:
+        found.append(f"{path} 应为非空列表，每项含 code 和 name")
+        return
+    codes = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not item.get("code") or not item.get("name"):
+            found.append(f"{path} 第{i}项必须有 code 和 name")
+            continue
+        if not KEY_RE.match(str(item["code"])):
+            found.append(f"{path} 第{i}项的 code 只能由小写字母、数字和下划线组成")
+        codes.append(item["code"])
+    if len(codes) != len(set(codes)):
+        found.append(f"{path} 的 code 不能重复")
+
+
 def problems(data: dict) -> list[str]:
     """Every problem with the procedures of a merged profile (empty when they are usable)."""
     found: list[str] = []
+    _code_name_list(data, "cross_check.items", found)
+    _code_name_list(data, "deliberation.participant_groups", found)
     procs = data.get("procedures")
     if not isinstance(procs, dict):
-        return ["缺少程序定义 procedures（至少需要识别程序 procedures.identification）"]
+        return [*found, "缺少程序定义 procedures（至少需要识别程序 procedures.identification）"]
     prefixes: dict[str, str] = {}
     for key in sorted(set(procs) | set(REQUIRED_PROCEDURES)):
         own: list[str] = []

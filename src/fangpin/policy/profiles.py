@@ -188,6 +188,11 @@ def validate(data: dict) -> None:
     codes = [c.get("code") for c in data["categories"]["household"]]
     if len(codes) != len(set(codes)) or not all(codes):
         problems.append("categories.household 的 code 不能为空或重复")
+    # Identification criteria and procedures as data (R-ID-02, R-ID-03, R-ID-04).
+    from . import eligibility, procedures
+
+    problems.extend(eligibility.problems(data))
+    problems.extend(procedures.problems(data))
     if problems:
         raise ProfileError("；".join(problems))
 

@@ -1,0 +1,1097 @@
+"""The one door for procedure-case writes (R-ID-01 … R-ID-07, R-WARN-04, R-SEC-01, R-SEC-02).
+
+Every public function here runs in one transaction, locks the case row (``select_for_update``),
+checks the actor's role and jurisdiction, the step order, the notice duration and duplicates,
+validates the input (Chinese messages naming the field), writes, records the audit event and
+computes the next due date. Pages, the API and commands call these functions and nothing else.
+
+The engine is generic: the steps, roles, notice days and deadlines come from the procedure
+definition copied from the county profile when the case opened (``Case.procedure_def``). Step
+*kinds* have handlers here; the final step applies the procedure's *effect*. Elimination, rollback
+and removal will add kinds and effects, not a second engine.
+
+``today`` is injectable everywhere (tests, replays); by default it is today in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fangpin.accounts.roles import Role
+from fangpin.accounts.scoping import OutOfScope, in_scope
+from fangpin.areas.models import Division
+from fangpin.audit.services import jsonable, record
+from fangpin.policy import quorum
+from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, ProcedureError, StepDef, parse_procedure
+from fangpin.profiles.services import profile_for_county, working_calendar
+from fangpin.profiles.services import today as local_today
+from fangpin.registry import vocab
+from fangpin.registry.models import Household, MonitoringStatus
+
+from .assess import assess
+from .models import (
+    Case,
+    CaseAttachment,
+    CaseSequence,
+    CaseSource,
+    CaseStatus,
+    CaseStep,
+    Notice,
+    NoticeEntry,
+    Objection,
+    Phase,
+    StepStatus,
+)
+
+ROLE_LABELS = dict(Role.choices)
+# Cross-check evidence from other modules (the warnings engine registers here): callables
+# ``(case) -> {item_code: {"result": "none"|"found"|"unavailable", "detail": str}}`` used to prefill.
+CROSS_CHECK_PROVIDERS: list = []
+
+CROSS_CHECK_RESULTS = {"none": "未发现", "found": "发现相关情况", "unavailable": "暂无数据"}
+ALLOWED_EXTENSIONS = {".pdf", ".jpg", ".jpeg", ".png", ".heic", ".doc", ".docx", ".xls", ".xlsx"}
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_NOTICE_LEAD_DAYS = 30
+CHECK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+NOTICE_PREFIX = {Notice.Kind.VILLAGE: "GS", Notice.Kind.TOWNSHIP: "GS", Notice.Kind.COUNTY: "GG"}
+KIND_OF_NOTICE = {"village_decision": Notice.Kind.VILLAGE, "township_approval": Notice.Kind.TOWNSHIP,
+                  "county_filing": Notice.Kind.COUNTY}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an action did, in one Chinese sentence for the page or the API."""
+
+    case: Case
+    message: str
+
+
+# --- small validators ---------------------------------------------------------------------------
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or local_today()
+
+
+def _fail(field: str, message: str):
+    raise ValidationError({field: message})
+
+
+def _roles_text(roles) -> str:
+    return "、".join(ROLE_LABELS.get(r, r) for r in roles)
+
+
+def _text(data: dict, field: str, label: str, errors: dict, *, required: bool = True, max_length: int = 2000) -> str:
+    value = data.get(field)
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        errors[field] = f"{label}不能为空"
+    elif len(value) > max_length:
+        errors[field] = f"{label}不能超过{max_length}字"
+    return value
+
+
+def _date(data: dict, field: str, label: str, errors: dict, *, required: bool = True,
+          not_before: dt.date | None = None, not_after: dt.date | None = None, before_label: str = "") -> dt.date | None:
+    raw = data.get(field)
+    if raw in (None, ""):
+        if required:
+            errors[field] = f"{label}不能为空"
+        return None
+    if isinstance(raw, dt.datetime):
+        value = raw.date()
+    elif isinstance(raw, dt.date):
+        value = raw
+    else:
+        try:
+            value = dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            errors[field] = f"{label}格式不正确（应为 年-月-日，如 2026-05-01），收到“{raw}”"
+            return None
+    if not_after is not None and value > not_after:
+        errors[field] = f"{label}不能晚于{not_after:%Y-%m-%d}"
+    elif not_before is not None and value < not_before:
+        errors[field] = f"{label}不能早于{before_label or ''}{not_before:%Y-%m-%d}"
+    return value
+
+
+def _int(data: dict, field: str, label: str, errors: dict, *, minimum: int = 0, maximum: int = 100000) -> int | None:
+    raw = data.get(field)
+    if raw in (None, ""):
+        errors[field] = f"{label}未填写"
+        return None
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        errors[field] = f"{label}应为整数，收到“{raw}”"
+        return None
+    if not minimum <= value <= maximum:
+        errors[field] = f"{label}应在{minimum}到{maximum}之间"
+        return None
+    return value
+
+
+def _money(data: dict, field: str, label: str, errors: dict) -> Decimal:
+    raw = data.get(field)
+    if raw in (None, ""):
+        return Decimal(0)
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        errors[field] = f"{label}必须是数字，收到“{raw}”"
+        return Decimal(0)
+    if not value.is_finite() or value < 0 or value >= Decimal("100000000"):
+        errors[field] = f"{label}应为0到1亿之间的金额"
+        return Decimal(0)
+    return value.quantize(Decimal("0.01"))
+
+
+TRUE_WORDS = {"1", "true", "yes", "on", "是", "y"}
+FALSE_WORDS = {"0", "false", "no", "off", "否", "n"}
+
+
+def _bool(value) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
+def _choice(data: dict, field: str, label: str, choices: dict, errors: dict) -> str:
+    value = str(data.get(field) or "").strip()
+    if value not in choices:
+        errors[field] = f"请选择{label}（{'、'.join(choices.values())}）"
+    return value
+
+
+def _clean_files(files, errors: dict) -> list:
+    files = list(files or [])
+    bad = []
+    for f in files:
+        ext = Path(f.name).suffix.lower()
+        if ext not in ALLOWED_EXTENSIONS:
+            bad.append(f"{f.name}（不支持的文件类型，可上传 {'、'.join(sorted(ALLOWED_EXTENSIONS))}）")
+        elif f.size > MAX_ATTACHMENT_BYTES:
+            bad.append(f"{f.name}（超过10MB）")
+    if bad:
+        errors["attachments"] = "证明材料无法上传：" + "；".join(bad)
+    return files
+
+
+def _save_files(case: Case, row: CaseStep, actor, files) -> list[str]:
+    names = []
+    for f in files:
+        CaseAttachment.objects.create(case=case, step=row, file=f, name=Path(f.name).name[:200], size=f.size,
+                                      uploaded_by=actor)
+        names.append(Path(f.name).name)
+    return names
+
+
+def _raise(errors: dict):
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- permission and order checks ----------------------------------------------------------------
+
+
+def _require_actor(actor):
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("请先登录：识别程序的每一步都必须由具体人员办理并留痕")
+
+
+def _require_role(actor, roles, what: str):
+    _require_actor(actor)
+    if actor.role not in roles:
+        raise PermissionDenied(f"“{what}”只能由{_roles_text(roles)}办理，您的角色是{actor.role_label}")
+
+
+def _require_scope(actor, code: str):
+    _require_actor(actor)
+    if not in_scope(actor, code):
+        raise OutOfScope("该农户不在您的管辖范围内，不能办理")
+
+
+def _lock_case(case) -> Case:
+    pk = case.pk if isinstance(case, Case) else case
+    try:
+        return Case.objects.select_for_update(of=("self",)).select_related("household").get(pk=pk)
+    except Case.DoesNotExist:
+        _fail("case", "案件不存在")
+
+
+def _check_version(case: Case, expected_version):
+    if expected_version in (None, ""):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        _fail("version", "表单版本号无效，请刷新页面后再办理")
+    if expected != case.version:
+        _fail("version", "该案件已被他人办理或表单重复提交，未做任何修改；请刷新页面查看最新状态")
+
+
+def _check_open(case: Case):
+    if case.status == CaseStatus.REJECTED:
+        _fail("__all__", f"受理编号 {case.reference} 已不予纳入（理由：{case.rejection_reason}），不能继续办理")
+    if case.status == CaseStatus.FILED:
+        _fail("__all__", f"受理编号 {case.reference} 已备案纳入，程序已办结，不能再办理")
+
+
+def _step_def(case: Case, step_key: str) -> StepDef:
+    if not case.proc.has_step(step_key):
+        _fail("step", f"本程序没有步骤“{step_key}”")
+    return case.proc.step(step_key)
+
+
+def _check_turn(case: Case, step_key: str) -> StepDef:
+    """The step may be done now: not skipped, not out of order, not done before (R-ID-04)."""
+    target = _step_def(case, step_key)
+    _check_open(case)
+    current = case.current_step_def
+    if target.key == current.key:
+        return target
+    proc = case.proc
+    if proc.index(target.key) < proc.index(current.key):
+        _fail("step", f"“{target.name}”已办理完成，不能重复提交")
+    _fail("step", f"当前应办理“{current.name}”，不能跳过步骤提前办理“{target.name}”")
+
+
+def _current_row(case: Case) -> CaseStep:
+    return CaseStep.objects.select_for_update().get(case=case, status=StepStatus.CURRENT)
+
+
+# --- step life cycle -----------------------------------------------------------------------------
+
+
+def step_due(step: StepDef, start: dt.date):
+    """Due date of a step started on ``start``: the notice period, then the step's own deadline."""
+    if not step.deadline_days:
+        return None
+    base = start + dt.timedelta(days=step.notice_days if step.has_notice else 0)
+    return working_calendar().add(base, step.deadline_days, step.deadline_unit)
+
+
+def _start_step(case: Case, step: StepDef, start_on: dt.date) -> CaseStep:
+    attempt = CaseStep.objects.filter(case=case, key=step.key).count() + 1
+    due = step_due(step, start_on)
+    row = CaseStep.objects.create(
+        case=case, position=case.proc.index(step.key), key=step.key, kind=step.kind, name=step.name, attempt=attempt,
+        status=StepStatus.CURRENT, started_on=start_on, due_on=due.due if due else None,
+        due_warnings=list(due.warnings) if due else [],
+    )
+    case.current_step = step.key
+    case.phase = Phase.PENDING
+    case.current_due_on = row.due_on
+    return row
+
+
+def _finish_row(row: CaseStep, actor, on: dt.date, outcome: str, status: str = StepStatus.DONE):
+    row.status = status
+    row.phase = Phase.PENDING
+    row.completed_on = on
+    row.completed_at = timezone.now()
+    row.actor = actor
+    row.actor_name = str(actor)
+    row.actor_role = actor.role
+    row.outcome = outcome[:200]
+    row.save()
+
+
+def _case_state(case: Case) -> dict:
+    return {"status": case.status, "current_step": case.current_step, "phase": case.phase,
+            "current_due_on": case.current_due_on}
+
+
+def _save_case(case: Case, actor, action: str, before: dict, extra: dict | None = None):
+    case.version += 1
+    case.save()
+    record(actor, action, case, before=before, after={**_case_state(case), **(extra or {})}, household=case.household)
+
+
+def _advance(case: Case, row: CaseStep, actor, on: dt.date) -> str:
+    """Start the next step, or apply the procedure's effect after the final one. Returns a sentence."""
+    nxt = case.proc.next_after(row.key)
+    if nxt is None:
+        return _apply_effect(case, actor, on, on)
+    new = _start_step(case, nxt, on)
+    due = f"，办理期限 {new.due_on:%Y-%m-%d}" if new.due_on else ""
+    warn = f"（{new.due_warnings[0]}）" if new.due_warnings else ""
+    return f"下一步：{nxt.name}{due}{warn}"
+
+
+def _withdraw_from_notices(case: Case, reason: str):
+    NoticeEntry.objects.filter(case=case, withdrawn=False, notice__status=Notice.Status.OPEN).update(
+        withdrawn=True, withdrawn_reason=reason[:200]
+    )
+
+
+def _reject(case: Case, row: CaseStep, actor, on: dt.date, reason: str) -> str:
+    _finish_row(row, actor, on, f"不予通过：{reason}", StepStatus.REJECTED)
+    _withdraw_from_notices(case, "不予纳入")
+    case.status = CaseStatus.REJECTED
+    case.rejection_reason = reason
+    case.rejected_step = row.key
+    case.closed_on = on
+    case.current_step = ""
+    case.phase = Phase.PENDING
+    case.current_due_on = None
+    return f"已终止：{row.name}不予通过，理由已告知申请人（{reason}）"
+
+
+def _return_to_verification(case: Case, row: CaseStep, actor, on: dt.date, reason: str) -> str:
+    _finish_row(row, actor, on, f"退回重新核实：{reason}", StepStatus.RETURNED)
+    _withdraw_from_notices(case, "退回重新核实")
+    target = case.proc.step(case.proc.reverify_step)
+    new = _start_step(case, target, on)
+    due = f"，期限 {new.due_on:%Y-%m-%d}" if new.due_on else ""
+    return f"已退回“{target.name}”重新核实{due}；之后各步骤须重新办理"
+
+
+def _apply_effect(case: Case, actor, on: dt.date, filed_on: dt.date) -> str:
+    """Completing the final step (R-ID-07): the household becomes a monitored household."""
+    proc = case.proc
+    if proc.effect == "include_monitored":
+        household = Household.objects.select_for_update().get(pk=case.household_id)
+        if household.monitoring_status == MonitoringStatus.MONITORED:
+            _fail("__all__", "该户已是监测对象（风险未消除），不能重复纳入")
+        fields = ["category", "monitoring_status", "included_on", "risk_types", "elimination_mode", "eliminated_on"]
+        before = {f: getattr(household, f) for f in fields}
+        household.category = case.category
+        household.monitoring_status = MonitoringStatus.MONITORED
+        household.included_on = filed_on
+        household.risk_types = list(case.risk_types)
+        household.elimination_mode = ""
+        household.eliminated_on = None
+        household._change_reason = f"识别程序 {case.reference} 县级备案纳入监测"
+        household.save()
+        after = {f: getattr(household, f) for f in fields}
+        record(actor, "household.include", household, before=before, after={**after, "case": case.reference})
+    case.status = CaseStatus.FILED
+    case.filed_on = filed_on
+    case.closed_on = on
+    case.current_step = ""
+    case.phase = Phase.PENDING
+    case.current_due_on = None
+    entry = working_calendar().add(filed_on, proc.entry_days, proc.entry_unit)
+    case.system_entry_due_on = entry.due
+    return (f"已备案纳入监测对象（纳入时间 {filed_on:%Y-%m-%d}）；请于 {entry.due:%Y-%m-%d} 前录入全国防返贫监测信息系统，"
+            "并发布县级公告")
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+def _next_number(prefix: str, scope_code: str, year: int) -> int:
+    try:
+        with transaction.atomic():
+            CaseSequence.objects.get_or_create(prefix=prefix, scope_code=scope_code, year=year)
+    except IntegrityError:
+        pass
+    seq = CaseSequence.objects.select_for_update().get(prefix=prefix, scope_code=scope_code, year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return seq.last
+
+
+def check_code_for(reference: str) -> str:
+    """A short code printed on the receipt; the public status page needs it with the reference."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), reference.encode(), hashlib.sha256).digest()
+    return "".join(CHECK_ALPHABET[b % len(CHECK_ALPHABET)] for b in digest[:4])
+
+
+# --- opening a case ------------------------------------------------------------------------------
+
+
+def _procedure_for(household: Household, procedure: str):
+    profile = profile_for_county(household.division_code)
+    try:
+        return profile, parse_procedure(profile.data, procedure)
+    except ProcedureError as exc:
+        _fail("procedure", f"本县政策画像中的{procedure}程序无法使用：{exc}")
+
+
+def _clean_application(case_household: Household, profile, data: dict, today: dt.date, *,
+                       not_before: dt.date | None, files=()) -> dict:
+    data = data or {}
+    errors: dict = {}
+    applicant = None
+    raw = data.get("applicant_id")
+    try:
+        applicant = case_household.members.filter(active=True, pk=int(raw)).first() if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        applicant = None
+    if applicant is None:
+        errors["applicant_id"] = "申请人必须是本户在户的家庭成员"
+    app_date = _date(data, "application_date", "申请日期", errors, not_after=today, not_before=not_before,
+                     before_label="线索发现日期 ")
+    reasons = _text(data, "reasons", "申请理由", errors)
+    risks = data.get("risk_types") or []
+    if isinstance(risks, str):
+        risks = [r for r in risks.replace("，", ",").replace("、", ",").split(",") if r.strip()]
+    risks = [str(r).strip() for r in risks]
+    allowed = vocab.values("risk_type")
+    unknown = [r for r in risks if r not in allowed]
+    if not risks:
+        errors["risk_types"] = "至少选择一项风险类型"
+    elif unknown:
+        errors["risk_types"] = f"风险类型“{'、'.join(unknown)}”不在字典值中"
+    category = str(data.get("category") or "").strip()
+    monitored = profile.monitored_categories()
+    names = profile.category_names()
+    if category not in monitored:
+        errors["category"] = f"拟纳入类别应为本县监测对象类别之一：{'、'.join(names[c] for c in monitored)}"
+    if _bool(data.get("consent_signed")) is not True:
+        errors["consent_signed"] = "申请人须签署承诺授权书（承诺如实申报并授权核查家庭经济状况）后方可受理"
+    consent_date = _date(data, "consent_date", "承诺授权书签署日期", errors, not_after=today)
+    long_resident = _bool(data.get("long_resident"))
+    if long_resident is None:
+        errors["long_resident"] = "请说明是否在本县长期居住"
+    medical = _money(data, "medical_expense", "申请前12个月医疗自付支出", errors)
+    other = _money(data, "other_rigid_expense", "申请前12个月其他刚性支出", errors)
+    can_repair = _bool(data.get("can_repair_house"))
+    files = _clean_files(files, errors)
+    _raise(errors)
+    return {
+        "applicant": applicant, "application_date": app_date, "reasons": reasons, "risk_types": risks,
+        "category": category, "consent_date": consent_date, "files": files,
+        "declaration": {"long_resident": long_resident, "medical_expense": str(medical),
+                        "other_rigid_expense": str(other), "can_repair_house": can_repair},
+    }
+
+
+def _apply_application(case: Case, row: CaseStep, actor, clean: dict, today: dt.date, profile) -> str:
+    evaluation, params = assess(case.household, clean["declaration"], clean["application_date"], profile)
+    case.applicant = clean["applicant"]
+    case.applicant_name = clean["applicant"].name
+    case.application_date = clean["application_date"]
+    case.reasons = clean["reasons"]
+    case.risk_types = clean["risk_types"]
+    case.category = clean["category"]
+    case.consent_signed = True
+    case.consent_date = clean["consent_date"]
+    case.declaration = clean["declaration"]
+    case.eligibility = evaluation.as_dict()
+    case.eligibility_params = params
+    names = _save_files(case, row, actor, clean["files"])
+    row.payload = jsonable({
+        "applicant": case.applicant_name, "application_date": case.application_date, "reasons": case.reasons,
+        "risk_types": case.risk_types, "category": case.category, "consent_date": case.consent_date,
+        "declaration": case.declaration, "attachments": names, "eligibility": case.eligibility,
+    })
+    row.params = params
+    verdict = {True: "符合识别范围和标准", False: "不符合识别范围或标准", None: "部分条件待核实"}[evaluation.eligible]
+    _finish_row(row, actor, today, f"申请已受理；系统评估：{verdict}")
+    return _advance(case, row, actor, today)
+
+
+@transaction.atomic
+def open_case(actor, household: Household, *, source: str = CaseSource.APPLICATION, application: dict | None = None,
+              lead_ref: str = "", lead_note: str = "", discovered_on=None, procedure: str = "identification",
+              today: dt.date | None = None, files=()) -> Result:
+    """Open a case from a household application, or from a verified lead (the village then invites
+    the household to apply). Returns the case with its reference number and check code."""
+    today = _today(today)
+    _require_actor(actor)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require_scope(actor, household.division_code)
+    profile, proc = _procedure_for(household, procedure)
+    first = proc.first
+    _require_role(actor, first.roles, first.name)
+    if source not in CaseSource.values:
+        _fail("source", "来源只能是农户主动申请或排查预警线索")
+    if household.monitoring_status == MonitoringStatus.MONITORED:
+        _fail("household", "该户已是监测对象（风险未消除），无需重复识别")
+    existing = Case.objects.filter(household=household, procedure=procedure, status=CaseStatus.OPEN).first()
+    if existing is not None:
+        _fail("household", f"该户已有办理中的申请（受理编号 {existing.reference}），不能重复受理")
+    errors: dict = {}
+    lead_ref = (lead_ref or "").strip()
+    if source == CaseSource.LEAD:
+        if not lead_ref:
+            errors["lead_ref"] = "由排查预警线索发起时必须填写线索编号"
+        found = _date({"d": discovered_on}, "d", "线索发现日期", errors, not_after=today)
+        if "d" in errors:
+            errors["discovered_on"] = errors.pop("d")
+        discovered_on = found
+    elif application is None:
+        errors["application"] = "农户主动申请时必须填写申请内容"
+    _raise(errors)
+    clean = None
+    if application is not None:
+        clean = _clean_application(household, profile, application, today,
+                                   not_before=discovered_on if source == CaseSource.LEAD else None, files=files)
+        if source == CaseSource.APPLICATION:
+            discovered_on = clean["application_date"]
+    number = _next_number(proc.reference_prefix, profile.county_code, today.year)
+    reference = f"{proc.reference_prefix}-{profile.county_code}-{today.year}-{number:06d}"
+    total = working_calendar().add(discovered_on, proc.total_days, proc.total_unit)
+    case = Case.objects.create(
+        reference=reference, check_code=check_code_for(reference), procedure=procedure, procedure_name=proc.name,
+        procedure_def=proc.as_dict(), profile_key=profile.key, profile_version=profile.version, household=household,
+        division_code=household.division_code, source=source, lead_ref=lead_ref, lead_note=(lead_note or "")[:300],
+        discovered_on=discovered_on, opened_on=today, opened_by=actor, overall_due_on=total.due,
+        overall_due_warnings=list(total.warnings),
+    )
+    row = _start_step(case, first, today)
+    case.save()
+    record(actor, "case.open", case, household=household, after={
+        "reference": reference, "source": source, "lead_ref": lead_ref, "discovered_on": discovered_on,
+        "overall_due_on": case.overall_due_on, "profile": f"{profile.key} v{profile.version}",
+    })
+    message = f"已受理，受理编号 {reference}，查询码 {case.check_code}"
+    if clean is not None:
+        before = _case_state(case)
+        message += "；" + _apply_application(case, row, actor, clean, today, profile)
+        _save_case(case, actor, "case.step", before, {"step": first.key})
+    return Result(case, message)
+
+
+# --- the generic step action ---------------------------------------------------------------------
+
+
+def act(actor, case: Case, step_key: str, payload: dict | None = None, *, today: dt.date | None = None,
+        expected_version=None, files=()) -> Result:
+    """Do the current step of a case. Refuses the wrong role, the wrong division, a skipped,
+    out-of-order or repeated step and bad input; on refusal nothing changes."""
+    with transaction.atomic():
+        today = _today(today)
+        _require_actor(actor)
+        case = _lock_case(case)
+        _require_scope(actor, case.division_code)
+        step = _step_def(case, step_key)
+        _require_role(actor, step.roles, step.name)
+        _check_version(case, expected_version)
+        _check_turn(case, step_key)
+        row = _current_row(case)
+        handler = HANDLERS[step.kind]
+        before = _case_state(case)
+        message = handler(case, step, row, actor, dict(payload or {}), today, files)
+        _save_case(case, actor, "case.step", before, {"step": step.key, "outcome": row.outcome})
+        return Result(case, message)
+
+
+def _h_application(case, step, row, actor, payload, today, files) -> str:
+    profile = profile_for_county(case.division_code)
+    clean = _clean_application(case.household, profile, payload, today, not_before=case.discovered_on, files=files)
+    return _apply_application(case, row, actor, clean, today, profile)
+
+
+def _clean_verifiers(raw, minimum: int, errors: dict) -> list[dict]:
+    if isinstance(raw, str):
+        raw = [line for line in raw.splitlines() if line.strip()]
+    people = []
+    for item in raw or []:
+        if isinstance(item, dict):
+            name, unit = str(item.get("name") or "").strip(), str(item.get("unit") or "").strip()
+        else:
+            parts = str(item).replace("，", " ").replace(",", " ").split(None, 1)
+            name, unit = (parts[0], parts[1].strip() if len(parts) > 1 else "") if parts else ("", "")
+        if name:
+            people.append({"name": name[:40], "unit": unit[:60]})
+    names = [p["name"] for p in people]
+    if len(set(names)) != len(names):
+        errors["verifiers"] = "核查组成员姓名重复"
+    elif len(people) < minimum:
+        errors["verifiers"] = f"核查组成员不得少于{minimum}人（每行一人：姓名 单位/身份），现为{len(people)}人"
+    return people
+
+
+def _h_verification(case, step, row, actor, payload, today, files) -> str:
+    errors: dict = {}
+    verifiers = _clean_verifiers(payload.get("verifiers"), step.min_verifiers, errors)
+    visit = _date(payload, "visit_date", "入户核实日期", errors, not_after=today,
+                  not_before=case.application_date, before_label="申请日期 ")
+    findings = _text(payload, "findings", "核实情况", errors, max_length=4000)
+    outcome = _choice(payload, "outcome", "核实结论", {"pass": "核实通过", "reject": "核实不通过"}, errors)
+    reason = _text(payload, "reason", "不通过理由", errors, required=outcome == "reject", max_length=500)
+    override = _text(payload, "override_note", "核实通过依据", {}, required=False, max_length=1000)
+    confirmed = {}
+    for field in ("long_resident", "can_repair_house"):
+        value = _bool(payload.get(field))
+        if value is not None:
+            confirmed[field] = value
+    if payload.get("medical_expense") not in (None, ""):
+        confirmed["medical_expense"] = str(_money(payload, "medical_expense", "医疗自付支出（核实）", errors))
+    if payload.get("other_rigid_expense") not in (None, ""):
+        confirmed["other_rigid_expense"] = str(_money(payload, "other_rigid_expense", "其他刚性支出（核实）", errors))
+    files = _clean_files(files, errors)
+    _raise(errors)
+    profile = profile_for_county(case.division_code)
+    declaration = {**case.declaration, **confirmed}
+    evaluation, params = assess(case.household, declaration, case.application_date, profile)
+    if outcome == "pass" and evaluation.eligible is not True and not override:
+        _fail("override_note", "系统评估未显示该户同时符合识别范围和识别标准（见评估结果），核实通过须写明依据")
+    case.declaration = declaration
+    case.eligibility = evaluation.as_dict()
+    case.eligibility_params = params
+    names = _save_files(case, row, actor, files)
+    row.payload = jsonable({
+        "verifiers": verifiers, "visit_date": visit, "findings": findings, "confirmed": confirmed,
+        "override_note": override, "reason": reason, "attachments": names, "eligibility": case.eligibility,
+    })
+    row.params = params
+    if outcome == "reject":
+        return _reject(case, row, actor, today, f"入户核实不通过：{reason}")
+    people = "、".join(p["name"] for p in verifiers)
+    _finish_row(row, actor, today, f"核实通过（核查组：{people}；{visit:%Y-%m-%d}入户）")
+    return f"已完成“{step.name}”；" + _advance(case, row, actor, today)
+
+
+def _h_deliberation(case, step, row, actor, payload, today, files) -> str:
+    profile = profile_for_county(case.division_code)
+    groups = profile.param("deliberation.participant_groups")
+    errors: dict = {}
+    meeting = _date(payload, "meeting_date", "评议会日期", errors, not_after=today, not_before=row.started_on,
+                    before_label="本步骤开始日期 ")
+    counts = {}
+    expected_total = present_total = 0
+    for g in groups:
+        code, name = g["code"], g["name"]
+        expected = _int(payload, f"expected_{code}", f"应到{name}人数", errors)
+        present = _int(payload, f"present_{code}", f"实到{name}人数", errors)
+        if expected is not None and present is not None and present > expected:
+            errors[f"present_{code}"] = f"实到{name}人数不能多于应到人数"
+        counts[code] = {"name": name, "expected": expected, "present": present}
+        expected_total += expected or 0
+        present_total += present or 0
+    approvals = _int(payload, "approvals", "赞成人数", errors)
+    if approvals is not None and "approvals" not in errors and approvals > present_total:
+        errors["approvals"] = f"赞成人数不能多于实到人数（{present_total}人）"
+    if not errors and expected_total == 0:
+        errors["expected_villager_representatives"] = "应到人数合计必须大于0"
+    group_name = _text(payload, "group_name", "评议村民小组", errors, required=False, max_length=60) or (
+        case.household.group.name if case.household.group_id else "")
+    attendees = _text(payload, "attendees", "到会人员名单", errors, required=False, max_length=2000)
+    minutes = _text(payload, "minutes", "评议情况", errors, required=False, max_length=4000)
+    files = _clean_files(files, errors)
+    _raise(errors)
+    pf = profile.param("deliberation.presence_fraction")
+    af = profile.param("deliberation.approval_fraction")
+    result = quorum.evaluate(expected_total, present_total, approvals, pf, af)
+    params = profile.snapshot("deliberation.presence_fraction", "deliberation.approval_fraction")
+    params["deliberation.participant_groups"] = groups
+    names = _save_files(case, row, actor, files)
+    record_ = jsonable({
+        "meeting_date": meeting, "group_name": group_name, "counts": counts, "approvals": approvals,
+        "attendees": attendees, "minutes": minutes, "attachments": names, "result": result.as_dict(),
+        "recorded_by": str(actor),
+    })
+    figures = f"应到{expected_total}人，实到{present_total}人，赞成{approvals}人"
+    if not result.valid:
+        row.payload = {**row.payload, "invalid_meetings": [*row.payload.get("invalid_meetings", []), record_]}
+        row.params = params
+        row.save()
+        return (f"评议会无效：{figures}，实到人数不足应到人数的{pf}，不能作为评议结果；"
+                "已记录本次会议，请重新组织评议")
+    row.payload = {**row.payload, **record_}
+    row.params = params
+    if not result.passed:
+        return _reject(case, row, actor, today, f"民主评议未通过（{figures}，赞成未超过实到人数的{af}）")
+    _finish_row(row, actor, today, f"评议通过（{figures}）")
+    return f"已完成“{step.name}”；" + _advance(case, row, actor, today)
+
+
+def cross_check_prefill(case: Case) -> dict:
+    found: dict = {}
+    for provider in CROSS_CHECK_PROVIDERS:
+        found.update(provider(case) or {})
+    return found
+
+
+def _h_cross_check(case, step, row, actor, payload, today, files) -> str:
+    profile = profile_for_county(case.division_code)
+    items = profile.param("cross_check.items")
+    errors: dict = {}
+    checked = _date(payload, "checked_on", "比对日期", errors, not_after=today, not_before=row.started_on,
+                    before_label="本步骤开始日期 ")
+    given = payload.get("items") if isinstance(payload.get("items"), dict) else {}
+    results = {}
+    found = []
+    for item in items:
+        code, name = item["code"], item["name"]
+        entry = given.get(code) or {}
+        data = {"r": entry.get("result", payload.get(f"result_{code}")),
+                "d": entry.get("detail", payload.get(f"detail_{code}"))}
+        local: dict = {}
+        result = _choice(data, "r", f"{name}比对结果", CROSS_CHECK_RESULTS, local)
+        detail = _text(data, "d", f"{name}比对情况", local, required=result == "found", max_length=500)
+        if "r" in local:
+            errors[f"result_{code}"] = local["r"]
+        if "d" in local:
+            errors[f"detail_{code}"] = local["d"]
+        results[code] = {"name": name, "result": result, "detail": detail}
+        if result == "found":
+            found.append(name)
+    source = str(payload.get("source") or "manual")
+    if source not in ("manual", "warnings"):
+        errors["source"] = "比对来源只能是手工录入或预警比对"
+    conclusion = _text(payload, "conclusion", "比对结论说明", errors, required=bool(found), max_length=2000)
+    files = _clean_files(files, errors)
+    _raise(errors)
+    names = _save_files(case, row, actor, files)
+    row.payload = jsonable({"checked_on": checked, "items": results, "source": source, "conclusion": conclusion,
+                            "attachments": names})
+    row.params = {"profile": profile.key, "version": profile.version, "cross_check.items": items}
+    summary = f"发现{'、'.join(found)}情况，作为评议、审定的参考依据" if found else "未发现城镇住房、车辆、经营实体等情况"
+    _finish_row(row, actor, today, f"比对完成：{summary}")
+    return f"已完成“{step.name}”（比对结果为参考证据，不自动否决）；" + _advance(case, row, actor, today)
+
+
+def _h_decision(case, step, row, actor, payload, today, files) -> str:
+    """Village decision + notice, township approval + notice, county filing + announcement."""
+    if case.phase == Phase.DECIDED:
+        _fail("__all__", f"“{step.name}”已研究确定，待发布{step.notice_label}，不能重复提交")
+    if case.phase == Phase.IN_NOTICE:
+        _fail("__all__", f"“{step.name}”正在{step.notice_label}中，不能重复提交")
+    profile = profile_for_county(case.division_code)
+    errors: dict = {}
+    label = {"village_decision": "村两委会议日期", "township_approval": "乡镇审定会议日期",
+             "county_filing": "县级备案日期"}.get(step.kind, "会议日期")
+    meeting = _date(payload, "meeting_date", label, errors, not_after=today, not_before=row.started_on,
+                    before_label="本步骤开始日期 ")
+    decision = _choice(payload, "decision", "研究结论", {"approve": "同意", "reject": "不同意"}, errors)
+    reason = _text(payload, "reason", "不同意的理由", errors, required=decision == "reject", max_length=500)
+    note = _text(payload, "note", "会议情况", errors, required=False, max_length=2000)
+    category = str(payload.get("category") or case.category).strip()
+    if category not in profile.monitored_categories():
+        errors["category"] = "纳入类别应为本县监测对象类别之一"
+    files = _clean_files(files, errors)
+    _raise(errors)
+    names = _save_files(case, row, actor, files)
+    row.payload = jsonable({"meeting_date": meeting, "decision": decision, "reason": reason, "note": note,
+                            "category": category, "attachments": names})
+    row.params = {"profile": profile.key, "version": profile.version, "notice_days": step.notice_days}
+    row.decided_on = meeting
+    if decision == "reject":
+        return _reject(case, row, actor, today, f"{step.name}不同意纳入：{reason}")
+    if category != case.category:
+        row.payload["category_changed_from"] = case.category
+        case.category = category
+    if step.has_notice:
+        row.phase = Phase.DECIDED
+        row.actor, row.actor_name, row.actor_role = actor, str(actor), actor.role
+        row.save()
+        case.phase = Phase.DECIDED
+        return f"已研究确定，请发布{step.notice_label}（不少于{step.notice_days}天）"
+    _finish_row(row, actor, today, "同意纳入" if not step.final else "县级备案")
+    if step.final:
+        return _apply_effect(case, actor, today, meeting)
+    return f"已完成“{step.name}”；" + _advance(case, row, actor, today)
+
+
+HANDLERS = {
+    "application": _h_application,
+    "verification": _h_verification,
+    "deliberation": _h_deliberation,
+    "cross_check": _h_cross_check,
+    "village_decision": _h_decision,
+    "township_approval": _h_decision,
+    "county_filing": _h_decision,
+}
+
+
+# --- rejection and return ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reject_case(actor, case: Case, *, reason: str, today: dt.date | None = None, expected_version=None) -> Result:
+    """End a case at its current step with a reason the household can see (R-ID-04)."""
+    today = _today(today)
+    _require_actor(actor)
+    case = _lock_case(case)
+    _require_scope(actor, case.division_code)
+    _check_open(case)
+    step = case.current_step_def
+    _require_role(actor, step.roles, f"{step.name}（不予通过）")
+    _check_version(case, expected_version)
+    reason = (reason or "").strip()
+    if not reason:
+        _fail("reason", "不予纳入必须填写理由（申请人可凭受理编号查询）")
+    if len(reason) > 500:
+        _fail("reason", "理由不能超过500字")
+    before = _case_state(case)
+    row = _current_row(case)
+    message = _reject(case, row, actor, today, reason)
+    _save_case(case, actor, "case.reject", before, {"reason": reason, "step": step.key})
+    return Result(case, message)
+
+
+@transaction.atomic
+def send_back(actor, case: Case, *, reason: str, today: dt.date | None = None, expected_version=None) -> Result:
+    """Doubts about the household send the case back to re-verification (001 §三(七)6)."""
+    today = _today(today)
+    _require_actor(actor)
+    case = _lock_case(case)
+    _require_scope(actor, case.division_code)
+    _check_open(case)
+    step = case.current_step_def
+    _require_role(actor, step.roles, f"{step.name}（退回重新核实）")
+    _check_version(case, expected_version)
+    proc = case.proc
+    if proc.index(step.key) <= proc.index(proc.reverify_step):
+        _fail("__all__", f"当前步骤“{step.name}”尚未完成入户核实，无需退回")
+    reason = (reason or "").strip()
+    if not reason:
+        _fail("reason", "退回重新核实必须写明存疑的情况")
+    before = _case_state(case)
+    row = _current_row(case)
+    Objection.objects.filter(step=row, outcome="").update(
+        outcome=Objection.Outcome.REVERIFY, resolution="随案件退回重新核实一并处理", resolved_by=actor, resolved_on=today
+    )
+    message = _return_to_verification(case, row, actor, today, reason)
+    _save_case(case, actor, "case.return", before, {"reason": reason, "from_step": step.key})
+    return Result(case, message)
+
+
+# --- notices, announcements and objections (R-ID-06) ---------------------------------------------
+
+
+def _division_name(code: str) -> str:
+    division = Division.objects.filter(code=code).first()
+    return division.full_name() if division else code
+
+
+@transaction.atomic
+def publish_notice(actor, step_key: str, cases, *, starts_on, today: dt.date | None = None) -> Notice:
+    """Publish a printable notice (公示) or announcement (公告) listing a batch of cases."""
+    today = _today(today)
+    _require_actor(actor)
+    ids = sorted({c.pk if isinstance(c, Case) else int(c) for c in cases})
+    if not ids:
+        _fail("cases", "请至少选择一户")
+    locked = [_lock_case(pk) for pk in ids]
+    kind = None
+    days = None
+    division_code = None
+    step = None
+    for case in locked:
+        _require_scope(actor, case.division_code)
+        step = _step_def(case, step_key)
+        if not (step.has_notice or step.announces):
+            _fail("step", f"“{step.name}”不需要发布公示或公告")
+        _require_role(actor, step.roles, f"发布{step.notice_label}")
+        if step.announces:
+            if case.status != CaseStatus.FILED or case.announced:
+                _fail("cases", f"{case.reference}：只有已备案且尚未公告的农户才能列入县级公告")
+            this_days = case.proc.announcement_days
+        else:
+            if not case.is_open or case.current_step != step_key or case.phase != Phase.DECIDED:
+                _fail("cases", f"{case.reference}：不在“{step.name}—已研究确定、待发布公示”状态，不能列入本次公示")
+            this_days = step.notice_days
+        code = case.division_code[: LEVELS[step.level]]
+        if division_code is None:
+            division_code, days, kind = code, this_days, KIND_OF_NOTICE[step.kind]
+        elif code != division_code:
+            _fail("cases", f"一份{step.notice_label}只能包含同一{LEVEL_LABELS[step.level]}的农户（{case.reference}不属于同一单位）")
+        elif this_days != days:
+            _fail("cases", f"{case.reference}的公示天数（{this_days}天）与其他农户（{days}天）不同（县级画像版本不同），请分批发布")
+    errors: dict = {}
+    start = _date({"s": starts_on}, "s", "公示开始日期", errors, not_before=today,
+                  not_after=today + dt.timedelta(days=MAX_NOTICE_LEAD_DAYS), before_label="今天 ")
+    if "s" in errors:
+        _fail("starts_on", errors["s"] + "（公示由本系统生成并张贴，不能倒签）")
+    end = start + dt.timedelta(days=days - 1)
+    prefix = NOTICE_PREFIX[kind]
+    n = _next_number(prefix, division_code, start.year)
+    name = _division_name(division_code)
+    notice = Notice.objects.create(
+        number=f"{prefix}-{division_code}-{start.year}-{n:03d}", kind=kind, procedure=locked[0].procedure,
+        step_key=step_key, division_code=division_code, division_name=name,
+        title=f"{name}{Notice.Kind(kind).label}（{start.year}年第{n}批）", days=days, starts_on=start, ends_on=end,
+        params={"profile": locked[0].profile_key, "version": locked[0].profile_version, "days": days,
+                "step": step_key},
+        published_by=actor,
+    )
+    for i, case in enumerate(locked, 1):
+        before = _case_state(case)
+        if step.announces:
+            row = case.steps.filter(key=step_key, status=StepStatus.DONE).order_by("-id").first()
+            case.announced = True
+        else:
+            row = _current_row(case)
+            row.phase = Phase.IN_NOTICE
+            case.phase = Phase.IN_NOTICE
+        row.notice = notice
+        row.save()
+        NoticeEntry.objects.create(notice=notice, case=case, step=row, position=i)
+        _save_case(case, actor, "notice.publish", before, {"notice": notice.number, "starts_on": start, "ends_on": end})
+    return notice
+
+
+@transaction.atomic
+def close_notice(actor, notice: Notice, *, today: dt.date | None = None) -> dict:
+    """End a notice after its full period (R-ID-06). Cases with unresolved objections wait."""
+    today = _today(today)
+    _require_actor(actor)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    if not in_scope(actor, notice.division_code):
+        raise OutOfScope("该公示不在您的管辖范围内")
+    if not notice.gating:
+        _fail("__all__", "县级公告到期自动结束，无需办理结束")
+    if notice.status == Notice.Status.CLOSED:
+        _fail("__all__", "该公示已结束，不能重复办理")
+    entries = list(notice.entries.filter(withdrawn=False).order_by("case_id"))
+    if entries:
+        step = _step_def(entries[0].case, notice.step_key)
+    else:
+        step = parse_procedure(profile_for_county(notice.division_code).data, notice.procedure).step(notice.step_key)
+    _require_role(actor, step.roles, f"结束{step.notice_label}")
+    earliest = notice.ends_on + dt.timedelta(days=1)
+    if today < earliest:
+        _fail("__all__", f"公示期未满：本公示自{notice.starts_on:%Y-%m-%d}起至{notice.ends_on:%Y-%m-%d}止，共{notice.days}天，"
+                         f"{earliest:%Y-%m-%d}起方可结束公示")
+    completed, blocked = [], []
+    for entry in entries:
+        case = _lock_case(entry.case_id)
+        if not (case.is_open and case.current_step == notice.step_key and case.phase == Phase.IN_NOTICE):
+            continue
+        row = _current_row(case)
+        if row.notice_id != notice.pk:
+            continue
+        if row.objections.filter(outcome="").exists():
+            blocked.append(case.reference)
+            continue
+        before = _case_state(case)
+        label = "异议已处理" if row.objections.exists() else "无异议"
+        _finish_row(row, actor, today, f"{notice.get_kind_display()}{notice.days}天期满{label}")
+        _advance(case, row, actor, today)
+        _save_case(case, actor, "case.step", before, {"step": row.key, "notice": notice.number})
+        completed.append(case.reference)
+    notice.status = Notice.Status.CLOSED
+    notice.closed_by = actor
+    notice.closed_on = today
+    notice.save()
+    record(actor, "notice.close", notice, division_code=notice.division_code,
+           after={"number": notice.number, "completed": completed, "blocked": blocked})
+    return {"completed": completed, "blocked": blocked}
+
+
+@transaction.atomic
+def record_objection(actor, case: Case, *, content: str, received_on, raised_by: str = "",
+                     today: dt.date | None = None) -> Objection:
+    """An objection received during the notice period; it blocks the next step until resolved."""
+    today = _today(today)
+    _require_actor(actor)
+    case = _lock_case(case)
+    _require_scope(actor, case.division_code)
+    _check_open(case)
+    step = case.current_step_def
+    _require_role(actor, step.roles, "登记公示异议")
+    if case.phase != Phase.IN_NOTICE:
+        _fail("__all__", "只有公示期间才能登记异议")
+    row = _current_row(case)
+    notice = row.notice
+    if notice.status == Notice.Status.CLOSED:
+        _fail("__all__", "公示已结束，不能再登记异议；新的情况请作为线索反映")
+    errors: dict = {}
+    received = _date({"r": received_on}, "r", "收到异议日期", errors, not_before=notice.starts_on,
+                     not_after=min(notice.ends_on, today), before_label="公示开始日期 ")
+    if "r" in errors:
+        errors["received_on"] = errors.pop("r") + f"（公示期 {notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}）"
+    content = _text({"c": content}, "c", "异议内容", errors)
+    if "c" in errors:
+        errors["content"] = errors.pop("c")
+    raised_by = (raised_by or "").strip()[:60]
+    _raise(errors)
+    objection = Objection.objects.create(case=case, step=row, notice=notice, received_on=received, content=content,
+                                         raised_by=raised_by, recorded_by=actor)
+    before = _case_state(case)
+    _save_case(case, actor, "objection.record", before, {"objection": objection.pk, "received_on": received})
+    return objection
+
+
+@transaction.atomic
+def resolve_objection(actor, objection: Objection, *, outcome: str, resolution: str,
+                      today: dt.date | None = None) -> Result:
+    today = _today(today)
+    _require_actor(actor)
+    case = _lock_case(objection.case_id)
+    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    _require_scope(actor, case.division_code)
+    if objection.outcome:
+        _fail("__all__", "该异议已处理，不能重复处理")
+    _check_open(case)
+    step = case.current_step_def
+    _require_role(actor, step.roles, "处理公示异议")
+    row = _current_row(case)
+    if row.pk != objection.step_id:
+        _fail("__all__", "案件已不在该公示环节，异议不能按本环节处理")
+    errors: dict = {}
+    outcome = _choice({"o": outcome}, "o", "处理结果", dict(Objection.Outcome.choices), errors)
+    if "o" in errors:
+        errors["outcome"] = errors.pop("o")
+    resolution = _text({"r": resolution}, "r", "核实处理情况", errors)
+    if "r" in errors:
+        errors["resolution"] = errors.pop("r")
+    _raise(errors)
+    before = _case_state(case)
+    objection.outcome = outcome
+    objection.resolution = resolution
+    objection.resolved_by = actor
+    objection.resolved_on = today
+    objection.save()
+    others = Objection.objects.filter(step=row, outcome="").exclude(pk=objection.pk)
+    if outcome == Objection.Outcome.UNFOUNDED:
+        message = "异议已处理（不成立）"
+        if not others.exists() and row.notice.status == Notice.Status.CLOSED:
+            _finish_row(row, actor, today, f"{row.notice.get_kind_display()}期满，异议已处理")
+            message += "；公示已期满，" + _advance(case, row, actor, today)
+        elif others.exists():
+            message += f"；还有{others.count()}条异议待处理"
+    elif outcome == Objection.Outcome.REVERIFY:
+        others.update(outcome=Objection.Outcome.REVERIFY, resolution="随案件退回重新核实一并处理", resolved_by=actor,
+                      resolved_on=today)
+        message = _return_to_verification(case, row, actor, today, f"公示期间收到异议，情况存疑：{resolution}")
+    else:
+        others.update(outcome=Objection.Outcome.UPHELD, resolution="随案件不予纳入一并处理", resolved_by=actor,
+                      resolved_on=today)
+        message = _reject(case, row, actor, today, f"公示期间异议经核实成立：{resolution}")
+    _save_case(case, actor, "objection.resolve", before, {"objection": objection.pk, "outcome": outcome})
+    return Result(case, message)
+
+
+# --- after filing (R-ID-07) -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_system_entry(actor, case: Case, *, entered_on, today: dt.date | None = None) -> Result:
+    """The filed household was entered in the national monitoring system (within 1 day, 003 第三步)."""
+    today = _today(today)
+    _require_actor(actor)
+    case = _lock_case(case)
+    _require_scope(actor, case.division_code)
+    _require_role(actor, case.proc.entry_roles, "登记录入国家系统")
+    if case.status != CaseStatus.FILED:
+        _fail("__all__", "只有已备案纳入的农户才能登记录入国家系统")
+    if case.system_entered_on:
+        _fail("__all__", f"已于{case.system_entered_on:%Y-%m-%d}登记录入国家系统，不能重复登记")
+    errors: dict = {}
+    entered = _date({"e": entered_on}, "e", "录入日期", errors, not_before=case.filed_on, not_after=today,
+                    before_label="备案日期 ")
+    if "e" in errors:
+        _fail("entered_on", errors["e"])
+    before = _case_state(case)
+    case.system_entered_on = entered
+    on_time = entered <= case.system_entry_due_on
+    _save_case(case, actor, "case.system_entry", before, {"entered_on": entered, "on_time": on_time})
+    text = "按时" if on_time else f"超过期限（应于{case.system_entry_due_on:%Y-%m-%d}前）"
+    return Result(case, f"已登记录入国家系统（{entered:%Y-%m-%d}，{text}）")
