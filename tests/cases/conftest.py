@@ -90,6 +90,30 @@ def _fast_passwords(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+class Clock:
+    """Today as the pages and API see it (``fangpin.profiles.services.today``)."""
+
+    def __init__(self, day):
+        self.day = day
+
+    def advance(self, days):
+        self.day += dt.timedelta(days=days)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from django.utils import timezone
+
+    clock = Clock(DAY)
+    original = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return clock.day if value is None else original(value, timezone)
+
+    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+    return clock
+
+
 @pytest.fixture
 def applicant_household(households):
     """蔡德胜户 (脱贫户, 3 people, 蔡桥村) with a low income in the 12 months before the application."""

@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from .cases import router as cases_router
 from .errors import install as install_error_handlers
 from .registry import router as registry_router
 
@@ -14,4 +15,5 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", registry_router)
+api.add_router("/", cases_router)
 install_error_handlers(api)
