@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.cache import cache
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from fangpin.audit.context import using_source
 from fangpin.cases import selectors, services
@@ -333,12 +333,12 @@ def public_status(request, reference: str, check_code: str):
     key = f"case-status:{request.META.get('REMOTE_ADDR', '')}"
     count = cache.get(key, 0)
     if count >= 10:
-        return 429, {"detail": "查询过于频繁，请10分钟后再试"}
+        return Status(429, {"detail": "查询过于频繁，请10分钟后再试"})
     cache.set(key, count + 1, 600)
     case = selectors.find_by_reference(reference, check_code)
     if case is None:
-        return 404, {"detail": "未找到该受理编号，或查询码不正确"}
-    return 200, selectors.public_status(case)
+        return Status(404, {"detail": "未找到该受理编号，或查询码不正确"})
+    return Status(200, selectors.public_status(case))
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="案件详情与办理进度")
@@ -356,7 +356,7 @@ def open_case(request, payload: OpenIn):
         result = services.open_case(request.user, household, source=payload.source, application=application,
                                     lead_ref=payload.lead_ref, lead_note=payload.lead_note,
                                     discovered_on=payload.discovered_on)
-    return 201, _action(result)
+    return Status(201, _action(result))
 
 
 def _act(request, case_id: int, step_key: str, data: dict, version):
@@ -435,7 +435,7 @@ def add_objection(request, case_id: int, payload: ObjectionIn):
     with _write(request):
         services.record_objection(request.user, case, content=payload.content, received_on=payload.received_on,
                                   raised_by=payload.raised_by)
-    return 201, _action(services.Result(case, "已登记异议；异议处理前不能进入下一步"))
+    return Status(201, _action(services.Result(case, "已登记异议；异议处理前不能进入下一步")))
 
 
 @router.post("/objections/{objection_id}/resolve", response=ActionOut, summary="处理公示异议")
@@ -475,7 +475,7 @@ def publish_notice(request, payload: NoticeIn):
     cases = [selectors.get_case_for(request.user, pk) for pk in payload.case_ids]
     with _write(request):
         notice = services.publish_notice(request.user, payload.step, cases, starts_on=payload.starts_on)
-    return 201, _notice_out(request.user, notice)
+    return Status(201, _notice_out(request.user, notice))
 
 
 @router.post("/notices/{notice_id}/close", response=CloseOut, summary="公示期满后结束公示")

@@ -32,6 +32,7 @@ from fangpin.accounts.scoping import OutOfScope, in_scope
 from fangpin.areas.models import Division
 from fangpin.audit.services import jsonable, record
 from fangpin.policy import quorum
+from fangpin.policy.eligibility import category_allowed
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, ProcedureError, StepDef, parse_procedure
 from fangpin.profiles.services import profile_for_county, working_calendar
 from fangpin.profiles.services import today as local_today
@@ -459,6 +460,9 @@ def _clean_application(case_household: Household, profile, data: dict, today: dt
     names = profile.category_names()
     if category not in monitored:
         errors["category"] = f"拟纳入类别应为本县监测对象类别之一：{'、'.join(names[c] for c in monitored)}"
+    elif not category_allowed(profile.data, category, case_household.category):
+        errors["category"] = (f"该户当前为{names.get(case_household.category, case_household.category)}，"
+                              f"不能认定为{names[category]}")
     if _bool(data.get("consent_signed")) is not True:
         errors["consent_signed"] = "申请人须签署承诺授权书（承诺如实申报并授权核查家庭经济状况）后方可受理"
     consent_date = _date(data, "consent_date", "承诺授权书签署日期", errors, not_after=today)
@@ -774,6 +778,8 @@ def _h_decision(case, step, row, actor, payload, today, files) -> str:
     category = str(payload.get("category") or case.category).strip()
     if category not in profile.monitored_categories():
         errors["category"] = "纳入类别应为本县监测对象类别之一"
+    elif not category_allowed(profile.data, category, case.household.category):
+        errors["category"] = f"该户当前类别不能认定为{profile.category_names()[category]}"
     files = _clean_files(files, errors)
     _raise(errors)
     names = _save_files(case, row, actor, files)

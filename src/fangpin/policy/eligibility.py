@@ -128,6 +128,14 @@ class EligibilityParams:
         return {"profile": profile_key, "version": profile_version, **data}
 
 
+def category_allowed(profile_data: dict, target: str, current: str) -> bool:
+    """May a household of category ``current`` be identified as ``target``? (profile ``category_from``)"""
+    for rule in profile_data.get("eligibility", {}).get("category_from", []):
+        if rule.get("category") == target:
+            return current in rule.get("from", [])
+    return True
+
+
 def problems(data: dict) -> list[str]:
     """Validation of the ``[eligibility]`` table of a merged profile."""
     out: list[str] = []
@@ -156,6 +164,18 @@ def problems(data: dict) -> list[str]:
     heavy = table.get("heavy_medical_expense")
     if not isinstance(heavy, int | float) or isinstance(heavy, bool) or heavy <= 0:
         out.append("eligibility.heavy_medical_expense 应为正数（元）")
+    codes = {c.get("code") for c in (data.get("categories", {}).get("household") or []) if isinstance(c, dict)}
+    rules = table.get("category_from", [])
+    if not isinstance(rules, list):
+        out.append("eligibility.category_from 应为列表，每项含 category 和 from")
+        rules = []
+    for i, rule in enumerate(rules, 1):
+        if not isinstance(rule, dict) or not isinstance(rule.get("from"), list):
+            out.append(f"eligibility.category_from 第{i}项应含 category 和 from（类别列表）")
+            continue
+        unknown = [c for c in [rule.get("category"), *rule["from"]] if c not in codes]
+        if unknown:
+            out.append(f"eligibility.category_from 第{i}项含画像类别清单中没有的类别 {'、'.join(map(str, unknown))}")
     lo, hi = table.get("compulsory_age_min"), table.get("compulsory_age_max")
     if not (isinstance(lo, int) and isinstance(hi, int) and 0 < lo <= hi < 25):
         out.append("eligibility.compulsory_age_min/compulsory_age_max 应为整数且 0 < 最小 ≤ 最大 < 25")
