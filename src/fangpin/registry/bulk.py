@@ -63,6 +63,8 @@ class BulkWriter:
             value = field.get_default()
         elif field.null:
             return None
+        elif field.empty_strings_allowed and not isinstance(field, models.DateField | models.DecimalField):
+            return ""
         else:
             raise ValueError(f"{self.model._meta.label}.{field.name} 没有默认值，批量写入时必须提供")
         if isinstance(field, models.JSONField):
