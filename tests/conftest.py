@@ -13,6 +13,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _profiles_and_calendar(db):
     from fangpin.profiles.services import load_profiles, profile_for_county, seed_calendar
     from fangpin.registry import vocab
