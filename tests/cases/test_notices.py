@@ -203,3 +203,20 @@ def test_the_county_announcement_follows_filing_and_needs_no_closing_R_ID_06(ope
         services.close_notice(personas["county_officer"], notice, today=day + dt.timedelta(days=10))
     with pytest.raises(ValidationError, match="尚未公告"):
         services.publish_notice(personas["county_officer"], "county_filing", [case], starts_on=day, today=day)
+
+
+def test_rejecting_a_case_in_notice_closes_its_pending_objections_R_ID_06(two_at_village_decision, personas):
+    first = two_at_village_decision[0]
+    _decide_and_publish(personas, two_at_village_decision)
+    objection = services.record_objection(personas["cadre_a"], first, content="反映情况", received_on=WED, today=WED)
+    services.reject_case(personas["cadre_a"], first, reason="申请人主动撤回申请", today=dt.date(2026, 10, 1))
+    objection.refresh_from_db()
+    assert objection.outcome == "closed" and objection.resolved_on == dt.date(2026, 10, 1)
+    with pytest.raises(ValidationError, match="已处理"):
+        services.resolve_objection(personas["cadre_a"], objection, outcome="unfounded", resolution="x",
+                                   today=dt.date(2026, 10, 1))
+    second = services.record_objection(personas["cadre_a"], two_at_village_decision[1], content="另一条",
+                                       received_on=WED, today=WED)
+    with pytest.raises(ValidationError, match="请选择处理结果"):
+        services.resolve_objection(personas["cadre_a"], second, outcome="closed", resolution="x",
+                                   today=dt.date(2026, 10, 1))

@@ -165,7 +165,8 @@ class ObjectionForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(label="处理结果", choices=Objection.Outcome.choices, widget=forms.RadioSelect, required=False)
+    outcome = forms.ChoiceField(label="处理结果", widget=forms.RadioSelect, required=False,
+                                choices=[(k, v) for k, v in Objection.Outcome.choices if k in Objection.RESOLVABLE])
     resolution = _text("核实处理情况", rows=3)
 
 

@@ -257,6 +257,9 @@ class Objection(models.Model):
         UNFOUNDED = "unfounded", "异议不成立，继续办理"
         REVERIFY = "reverify", "情况存疑，退回重新核实"
         UPHELD = "upheld", "异议成立，不予纳入"
+        CLOSED = "closed", "案件已终止，一并办结"
+
+    RESOLVABLE = ("unfounded", "reverify", "upheld")  # what a person may choose; CLOSED is set by the engine
 
     case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.PROTECT, related_name="objections")
     step = models.ForeignKey(CaseStep, verbose_name="步骤", on_delete=models.PROTECT, related_name="objections")

@@ -345,7 +345,13 @@ def _withdraw_from_notices(case: Case, reason: str):
     )
 
 
+def _close_open_objections(row: CaseStep, actor, on: dt.date, outcome: str, resolution: str):
+    Objection.objects.filter(step=row, outcome="").update(outcome=outcome, resolution=resolution, resolved_by=actor,
+                                                          resolved_on=on)
+
+
 def _reject(case: Case, row: CaseStep, actor, on: dt.date, reason: str) -> str:
+    _close_open_objections(row, actor, on, Objection.Outcome.CLOSED, "案件已不予纳入，异议一并办结")
     _finish_row(row, actor, on, f"不予通过：{reason}", StepStatus.REJECTED)
     _withdraw_from_notices(case, "不予纳入")
     case.status = CaseStatus.REJECTED
@@ -359,6 +365,7 @@ def _reject(case: Case, row: CaseStep, actor, on: dt.date, reason: str) -> str:
 
 
 def _return_to_verification(case: Case, row: CaseStep, actor, on: dt.date, reason: str) -> str:
+    _close_open_objections(row, actor, on, Objection.Outcome.REVERIFY, "随案件退回重新核实一并处理")
     _finish_row(row, actor, on, f"退回重新核实：{reason}", StepStatus.RETURNED)
     _withdraw_from_notices(case, "退回重新核实")
     target = case.proc.step(case.proc.reverify_step)
@@ -860,9 +867,6 @@ def send_back(actor, case: Case, *, reason: str, today: dt.date | None = None, e
         _fail("reason", "退回重新核实必须写明存疑的情况")
     before = _case_state(case)
     row = _current_row(case)
-    Objection.objects.filter(step=row, outcome="").update(
-        outcome=Objection.Outcome.REVERIFY, resolution="随案件退回重新核实一并处理", resolved_by=actor, resolved_on=today
-    )
     message = _return_to_verification(case, row, actor, today, reason)
     _save_case(case, actor, "case.return", before, {"reason": reason, "from_step": step.key})
     return Result(case, message)
@@ -1042,7 +1046,8 @@ def resolve_objection(actor, objection: Objection, *, outcome: str, resolution: 
     if row.pk != objection.step_id:
         _fail("__all__", "案件已不在该公示环节，异议不能按本环节处理")
     errors: dict = {}
-    outcome = _choice({"o": outcome}, "o", "处理结果", dict(Objection.Outcome.choices), errors)
+    resolvable = {k: v for k, v in Objection.Outcome.choices if k in Objection.RESOLVABLE}
+    outcome = _choice({"o": outcome}, "o", "处理结果", resolvable, errors)
     if "o" in errors:
         errors["outcome"] = errors.pop("o")
     resolution = _text({"r": resolution}, "r", "核实处理情况", errors)
@@ -1064,12 +1069,8 @@ def resolve_objection(actor, objection: Objection, *, outcome: str, resolution: 
         elif others.exists():
             message += f"；还有{others.count()}条异议待处理"
     elif outcome == Objection.Outcome.REVERIFY:
-        others.update(outcome=Objection.Outcome.REVERIFY, resolution="随案件退回重新核实一并处理", resolved_by=actor,
-                      resolved_on=today)
         message = _return_to_verification(case, row, actor, today, f"公示期间收到异议，情况存疑：{resolution}")
     else:
-        others.update(outcome=Objection.Outcome.UPHELD, resolution="随案件不予纳入一并处理", resolved_by=actor,
-                      resolved_on=today)
         message = _reject(case, row, actor, today, f"公示期间异议经核实成立：{resolution}")
     _save_case(case, actor, "objection.resolve", before, {"objection": objection.pk, "outcome": outcome})
     return Result(case, message)
