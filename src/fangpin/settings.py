@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "fangpin.registry",
     "fangpin.cases",
     "fangpin.interop",
+    "fangpin.assistance",
 ]
 
 MIDDLEWARE = [
