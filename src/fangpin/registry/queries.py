@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
-
 from fangpin.accounts.masking import show_id_number, show_phone
 from fangpin.accounts.scoping import households_visible_to
 from fangpin.profiles.services import profile_for_county
@@ -42,12 +40,23 @@ def search_households(user, filters: HouseholdFilters):
     if filters.status:
         qs = qs.filter(monitoring_status=filters.status)
     if filters.tag:
-        qs = qs.filter(Exists(Tag.households.through.objects.filter(household_id=OuterRef("pk"), tag__code=filters.tag)))
+        # ``pk IN (households with the tag)``, not a correlated EXISTS per household (a county count
+        # would probe every one of its households), and with the tag's id as a constant so that
+        # the planner knows how common the tag is.
+        tag_id = Tag.objects.filter(code=filters.tag).values_list("id", flat=True).first()
+        if tag_id is None:
+            return qs.none()
+        qs = qs.filter(pk__in=Tag.households.through.objects.filter(tag_id=tag_id).values("household_id"))
     q = filters.q.replace(" ", "")
     if q:
         if ID_LIKE.match(q) and len(q) >= 15:
-            members = Member.objects.filter(prefix_q("id_number", q.upper()))
-            qs = qs.filter(pk__in=members.values("household_id"))
+            ids = Member.objects.filter(prefix_q("id_number", q.upper())).values("household_id").order_by()
+            if q.isdigit():
+                # A long run of digits is also what a household number looks like (village code +
+                # serial): search both. A UNION of two index lookups, not an OR, which would make the
+                # database walk the whole scope.
+                ids = ids.union(Household.objects.filter(prefix_q("number", q)).values("pk").order_by())
+            qs = qs.filter(pk__in=ids)
         elif q.isdigit() or re.fullmatch(r"[0-9A-Za-z\-]+", q):
             qs = qs.filter(prefix_q("number", q))
         else:
@@ -85,13 +94,17 @@ def household_rows(user, households) -> list[dict]:
     for h in households:
         codes.update({h.division_code[:9], h.division_code[:12], h.division_code[:15]})
     names = division_names(codes)
+    category_names: dict[str, dict[str, str]] = {}  # per county, not per row (one profile lookup each)
     rows = []
     for h in households:
         head = heads.get(h.pk)
-        try:
-            category_name = profile_for_county(h.division_code).category_names().get(h.category, h.category)
-        except Exception:
-            category_name = h.category
+        county = h.division_code[:6]
+        if county not in category_names:
+            try:
+                category_names[county] = profile_for_county(county).category_names()
+            except Exception:
+                category_names[county] = {}
+        category_name = category_names[county].get(h.category, h.category)
         rows.append(
             {
                 "id": h.pk,

@@ -1,0 +1,329 @@
+"""Scale benchmarks: demo county generation time, household list and search server time.
+
+    python benchmarks/run.py                       # SQLite, 300 000 households
+    python benchmarks/run.py --postgres            # SQLite and PostgreSQL
+    python benchmarks/run.py --households 60000 --requests 50 --no-sqlite --postgres
+
+For each database it (a) creates a throwaway database (a SQLite file under benchmarks/out/, or a
+PostgreSQL database made with createdb and dropped with dropdb afterwards), migrates it, loads the
+profiles and times ``build_demo``; then (b) runs the household list and search through the real
+views and the API with Django's test client, as a township user and as a county user, and reports
+server time per request (p50 / p95 / max). A table is printed and everything is written as JSON to
+benchmarks/out/.
+
+``--measure-only`` skips (a) and measures the database the environment points at
+(DATABASE_URL / FANGPIN_DATA_DIR), e.g. a county built with ``make demo``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+TARGET_P95_MS = 100.0
+TARGET_BUILD_S = 180.0
+BENCH_SECRET = "benchmark-only-not-secret"
+
+# (key, label, query string or a callable(samples, i) -> query string)
+QUERIES = [
+    ("list_page_1", "列表第1页", lambda s, i: ""),
+    ("list_later_page", "列表第100页", lambda s, i: "page=100"),
+    ("filter_category", "按户类别（脱贫户）", lambda s, i: "category=formerly_poor"),
+    ("filter_tag", "按标签（农村低保）", lambda s, i: "tag=rural_dibao"),
+    ("search_name_prefix", "姓名前缀（两字）", lambda s, i: "q=" + s["name_prefixes"][i % len(s["name_prefixes"])]),
+    ("search_id_number", "完整身份证号", lambda s, i: "q=" + s["id_numbers"][i % len(s["id_numbers"])]),
+    ("search_household_number", "户编号", lambda s, i: "q=" + s["numbers"][i % len(s["numbers"])]),
+]
+# The township user is a benchmark account in the township with the highest code: the worst case
+# for a scan in code order. The county user is the demo county office account.
+USERS = [("bench_township", "乡镇用户"), ("county", "县级用户")]
+BENCH_USER = "bench_township"
+ENDPOINTS = [("page", "页面", "/households/"), ("api", "API", "/api/households")]
+
+
+# --- (a) build -----------------------------------------------------------------------------------
+
+
+def _manage(env, *args, capture=False):
+    cmd = [sys.executable, "-m", "fangpin.manage", *args]
+    if capture:
+        return subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return subprocess.run(cmd, env=env, cwd=ROOT, check=True)
+
+
+def _base_env() -> dict:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env["DJANGO_DEBUG"] = "0"
+    env["DJANGO_SECRET_KEY"] = BENCH_SECRET
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def build(env, args) -> dict:
+    print("  迁移数据库、载入画像和日历 …", flush=True)
+    _manage(env, "migrate", "--noinput", "-v0")
+    _manage(env, "load_profiles", capture=True)
+    _manage(env, "seed_calendar", capture=True)
+    print(f"  生成演示县（{args.households}户）…", flush=True)
+    started = time.perf_counter()
+    result = _manage(env, "build_demo", "--profile", args.profile, "--households", str(args.households),
+                     "--seed", str(args.seed), *([] if args.progress else ["--no-progress"]), capture=not args.progress)
+    seconds = time.perf_counter() - started
+    if result.stdout:
+        print("  " + result.stdout.strip().splitlines()[-1])
+    return {"households": args.households, "seconds": round(seconds, 1)}
+
+
+def run_backend(name: str, args) -> dict:
+    env = _base_env()
+    OUT.mkdir(parents=True, exist_ok=True)
+    dropped = None
+    if name == "sqlite":
+        data_dir = OUT / "sqlite"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        for f in data_dir.glob("fangpin.sqlite3*"):
+            f.unlink()
+        env["FANGPIN_DATA_DIR"] = str(data_dir)
+        where = str(data_dir / "fangpin.sqlite3")
+    else:
+        db = f"fangpin_bench_{os.getpid()}"
+        host, port, user = args.pg_host, str(args.pg_port), args.pg_user
+        subprocess.run(["createdb", "-h", host, "-p", port, "-U", user, db], check=True)
+        dropped = ["dropdb", "-h", host, "-p", port, "-U", user, "--if-exists", db]
+        env["DATABASE_URL"] = f"postgres://{user}@{host}:{port}/{db}"
+        where = env["DATABASE_URL"]
+    print(f"\n== {name}：{where}", flush=True)
+    try:
+        generation = build(env, args)
+        print(f"  生成用时 {generation['seconds']} 秒", flush=True)
+        measured = measure_in_child(env, args)
+    finally:
+        if dropped:
+            subprocess.run(dropped, check=False)
+        elif not args.keep and name == "sqlite":
+            for f in (OUT / "sqlite").glob("fangpin.sqlite3*"):
+                f.unlink()
+    return {"backend": name, "generation": generation, **measured}
+
+
+def measure_in_child(env, args) -> dict:
+    out = OUT / f"measure-{os.getpid()}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-measure", "--requests", str(args.requests),
+           "--seed", str(args.seed), "--json", str(out)]
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    return data
+
+
+# --- (b) measure -----------------------------------------------------------------------------------
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings")
+    import django
+
+    django.setup()
+
+
+def _samples(user, rng: random.Random, n: int) -> dict:
+    """Search terms that exist in the user's area: name prefixes, ID numbers, household numbers."""
+    from fangpin.accounts.scoping import households_visible_to
+    from fangpin.registry.models import Member
+
+    all_ids = list(households_visible_to(user).order_by("pk").values_list("pk", flat=True))
+    total = len(all_ids)
+    ids = rng.sample(all_ids, min(n, total))
+    heads = list(Member.objects.filter(household_id__in=ids, relation="户主").values_list("name", "id_number", "household__number"))
+    rng.shuffle(heads)
+    return {
+        "name_prefixes": [name[:2] for name, _, _ in heads],
+        "id_numbers": [idn for _, idn, _ in heads],
+        "numbers": [num for _, _, num in heads],
+        "households": total,
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def measure(requests: int, seed: int) -> dict:
+    _setup_django()
+    from django.db import connection
+
+    from fangpin.accounts.models import User
+    from fangpin.accounts.roles import Role
+    from fangpin.areas.models import Division, Level
+
+    rng = random.Random(seed)
+    county = User.objects.select_related("division").get(username="county").division
+    last_township = Division.objects.within(county.code).filter(level=Level.TOWNSHIP).order_by("-code").first()
+    User.objects.filter(username=BENCH_USER).delete()
+    User.objects.create(username=BENCH_USER, role=Role.TOWNSHIP_STAFF, division=last_township, display_name="基准测试")
+    try:
+        results = _measure_users(requests, rng)
+    finally:
+        User.objects.filter(username=BENCH_USER).delete()
+    return {"vendor": connection.vendor, "results": results}
+
+
+def _measure_users(requests: int, rng: random.Random) -> list[dict]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from fangpin.accounts.models import User
+
+    results = []
+    for username, user_label in USERS:
+        user = User.objects.select_related("division").get(username=username)
+        samples = _samples(user, rng, requests)
+        client = Client()
+        client.force_login(user)
+        for key, label, make_query in QUERIES:
+            for ep_key, ep_label, path in ENDPOINTS:
+                urls = [f"{path}?{make_query(samples, i)}" for i in range(requests)]
+                for url in urls[:5]:  # warm caches and the connection
+                    client.get(url)
+                with CaptureQueriesContext(connection) as captured:
+                    first = client.get(urls[0])
+                sql_count = len(captured)  # now: later requests reset the query log
+                if first.status_code != 200:
+                    raise SystemExit(f"{urls[0]} 返回 {first.status_code}")
+                found = _total(first, ep_key)
+                if key.startswith("search_") and key != "search_name_prefix" and found < 1:
+                    raise SystemExit(f"{urls[0]} 没有找到农户")
+                times = []
+                for url in urls:
+                    t0 = time.perf_counter()
+                    response = client.get(url)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    assert response.status_code == 200, url
+                row = {
+                    "user": username, "user_label": user_label, "division": user.division.name,
+                    "scope_households": samples["households"], "query": key, "label": label,
+                    "endpoint": ep_key, "endpoint_label": ep_label, "requests": len(times),
+                    "p50_ms": round(statistics.median(times), 1), "p95_ms": round(_percentile(times, 0.95), 1),
+                    "max_ms": round(max(times), 1), "sql_queries": sql_count, "first_total": found,
+                }
+                results.append(row)
+                print(f"  {user_label}（{user.division.name}）{ep_label} {label}：p50 {row['p50_ms']:.1f}  "
+                      f"p95 {row['p95_ms']:.1f}  max {row['max_ms']:.1f} ms，SQL {sql_count} 条，{found} 户", flush=True)
+    return results
+
+
+def _total(response, endpoint: str) -> int:
+    if endpoint == "api":
+        return response.json()["total"]
+    m = re.search(r"共 (\d+) 户", response.content.decode())
+    return int(m.group(1)) if m else -1
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _w(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def _pad(text, width, right=False) -> str:
+    text = str(text)
+    gap = " " * (width - _w(text))
+    return gap + text if right else text + gap
+
+
+def report(runs: list[dict]) -> str:
+    lines = []
+    for run in runs:
+        g = run["generation"]
+        ok = "✓" if g["seconds"] <= TARGET_BUILD_S else "✗ 超过目标"
+        lines.append(f"\n{run['backend']}：生成 {g['households']} 户用时 {g['seconds']} 秒（目标 ≤ {TARGET_BUILD_S:.0f} 秒）{ok}")
+        head = ["用户", "接口", "查询", "p50 ms", "p95 ms", "max ms", "SQL数", "结果户数", ""]
+        rows = [head]
+        for r in run["results"]:
+            flag = "" if r["p95_ms"] <= TARGET_P95_MS else "✗"
+            rows.append([f"{r['user_label']}（{r['division']}）", r["endpoint_label"], r["label"], f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}",
+                         f"{r['max_ms']:.1f}", r["sql_queries"], r["first_total"], flag])
+        widths = [max(_w(row[i]) for row in rows) for i in range(len(head))]
+        for i, row in enumerate(rows):
+            lines.append("  ".join(_pad(c, w, right=3 <= j <= 7) for j, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        slow = [r for r in run["results"] if r["p95_ms"] > TARGET_P95_MS]
+        lines.append(f"p95 目标 ≤ {TARGET_P95_MS:.0f} ms：" + ("全部达标" if not slow else f"{len(slow)} 项未达标"))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="演示县生成时间与农户列表/检索响应时间基准测试")
+    parser.add_argument("--households", type=int, default=300_000)
+    parser.add_argument("--profile", default="suixi")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--requests", type=int, default=200, help="每项查询的请求次数")
+    parser.add_argument("--postgres", action="store_true", help="同时在临时 PostgreSQL 数据库上测试")
+    parser.add_argument("--no-sqlite", action="store_true", help="不测 SQLite")
+    parser.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
+    parser.add_argument("--pg-port", default=os.environ.get("PGPORT", "5432"))
+    parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
+    parser.add_argument("--keep", action="store_true", help="保留 benchmarks/out/sqlite 下的 SQLite 文件")
+    parser.add_argument("--progress", action="store_true", help="显示生成进度条")
+    parser.add_argument("--measure-only", action="store_true", help="不生成，直接测当前环境指向的数据库")
+    parser.add_argument("--child-measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child_measure:
+        data = measure(args.requests, args.seed)
+        Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
+
+    runs = []
+    if args.measure_only:
+        os.environ.setdefault("DJANGO_DEBUG", "0")
+        os.environ.setdefault("DJANGO_SECRET_KEY", BENCH_SECRET)
+        print("== 当前数据库", flush=True)
+        measured = measure(args.requests, args.seed)
+        runs.append({"backend": measured["vendor"], "generation": {"households": None, "seconds": 0}, **measured})
+    else:
+        backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres else [])
+        if not backends:
+            parser.error("没有要测试的数据库（--no-sqlite 时请加 --postgres）")
+        for name in backends:
+            runs.append(run_backend(name, args))
+    text = report(runs)
+    print(text)
+    OUT.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    meta = {
+        "at": stamp, "households": args.households, "profile": args.profile, "seed": args.seed,
+        "requests": args.requests, "python": platform.python_version(), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "target_p95_ms": TARGET_P95_MS, "target_build_s": TARGET_BUILD_S,
+    }
+    path = OUT / f"bench-{stamp}.json"
+    path.write_text(json.dumps({**meta, "runs": runs}, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\n结果已写入 {path.relative_to(ROOT)}")
+    failed = any(r["p95_ms"] > TARGET_P95_MS for run in runs for r in run["results"])
+    failed |= any((run["generation"]["seconds"] or 0) > TARGET_BUILD_S for run in runs)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
