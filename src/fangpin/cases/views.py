@@ -21,6 +21,7 @@ from fangpin.audit.context import using_source
 from fangpin.audit.models import Event
 from fangpin.audit.services import ACTION_LABELS
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, UNITS, parse_procedure
+from fangpin.policy.profiles import ProfileError
 from fangpin.profiles.models import PolicyProfile
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.registry.queries import HouseholdFilters, heads_for, search_households
@@ -241,6 +242,7 @@ def case_detail(request, pk):
     case = get_case_for(user, pk)
     proc = case.proc
     rows = timeline(case)
+    names = _category_names(case)
     for r in rows:
         step = proc.step(r.key)
         r.badge = {"done": "done", "rejected": "rejected", "returned": "rejected"}.get(r.status, "pending")
@@ -248,7 +250,7 @@ def case_detail(request, pk):
         r.remaining = remaining_text(r.due_on, day, step.deadline_unit) if r.status == "current" else ""
         r.level = LEVEL_LABELS[step.level]
         r.roles = "、".join(ROLE_LABELS.get(x, x) for x in step.roles)
-        r.entries = _evidence(r)
+        r.entries = _evidence(r, names)
     upcoming = []
     if case.is_open:
         i = proc.index(case.current_step)
@@ -277,13 +279,15 @@ def case_detail(request, pk):
     })
 
 
-def _category_name(case):
-    if not case.category:
-        return ""
+def _category_names(case) -> dict:
     try:
-        return profile_for_county(case.division_code).category_names().get(case.category, case.category)
-    except Exception:  # a profile removed later must not break the history page
-        return case.category
+        return profile_for_county(case.division_code).category_names()
+    except ProfileError:  # a profile removed later must not break the history page
+        return {}
+
+
+def _category_name(case):
+    return _category_names(case).get(case.category, case.category) if case.category else ""
 
 
 LABELS = {
@@ -295,13 +299,15 @@ LABELS = {
 }
 
 
-def _evidence(row: CaseStep) -> list[tuple[str, str]]:
+def _evidence(row: CaseStep, category_names: dict) -> list[tuple[str, str]]:
     p = row.payload or {}
     out = []
     for key, label in LABELS.items():
         value = p.get(key)
         if value in (None, "", []):
             continue
+        if key == "category":
+            value = category_names.get(value, value)
         if isinstance(value, list):
             value = "、".join(map(str, value))
         out.append((label, str(value)))
@@ -579,6 +585,7 @@ def notice_detail(request, pk):
             messages.error(request, "；".join(exc.messages))
         except PermissionDenied as exc:
             messages.error(request, str(exc))
+        return redirect("cases:notice_detail", pk=notice.pk)
     entries = list(notice_entries_for(user, notice))
     for e in entries:
         e.open_objections = e.case.objections.filter(notice=notice, outcome="").count()
