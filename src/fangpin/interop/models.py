@@ -20,7 +20,10 @@ class ImportJob(models.Model):
     original_name = models.CharField("文件名", max_length=200)
     sha256 = models.CharField("文件SHA-256", max_length=64, db_index=True)
     size = models.BigIntegerField("文件大小", default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="空：由命令行以系统身份导入",
+    )
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="确认导入人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -103,7 +106,9 @@ class ExportJob(models.Model):
     row_count = models.PositiveIntegerField("行数", default=0)
     progress = models.PositiveSmallIntegerField("进度", default=0)
     error = models.TextField("错误", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导出人", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导出人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 

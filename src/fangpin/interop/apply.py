@@ -1,0 +1,275 @@
+"""Write a plan to the database in the caller's transaction (R-INT-02).
+
+Divisions are created through ``fangpin.areas.services.create_division`` (few, audited one by one);
+households, members, incomes, measures and the audit events (one per created or changed household)
+are written set-based: ``BulkWriter`` for new rows, ``bulk.update_grouped`` for changed ones. The
+caller holds one transaction around everything, so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+import polars as pl
+from django.db import connection
+from django.utils import timezone
+
+from fangpin.areas.models import Division
+from fangpin.areas.services import create_division
+from fangpin.assistance.models import Measure, MeasureSource
+from fangpin.audit.context import current_source
+from fangpin.audit.models import Event
+from fangpin.registry.bulk import BulkWriter, lock_for_load, next_id, reset_sequences
+from fangpin.registry.models import Household, IncomeRecord, Member, MemberMove
+from fangpin.registry.vocab import RELATION_ORDER
+
+from . import bulk
+from .layouts import FIELDS
+from .plan import MONEY_PARTS, Plan
+from .state import NO, YES, category_text, household_type_key
+
+CREATE_ACTION = "household.import_create"
+UPDATE_ACTION = "household.import_update"
+MOVE_REASON = "国家系统数据导入"
+
+
+def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], None] | None = None) -> dict:
+    progress = progress or (lambda pct, label: None)
+    now = timezone.now()
+    lock_for_load(Household, Member, IncomeRecord, Measure, MemberMove, Event)
+    codes = _create_divisions(plan, actor)
+    progress(10, "写入农户")
+    hkey_to_id = _insert_households(plan, codes, now, profile)
+    _update_households(plan, codes, now)
+    progress(35, "写入家庭成员")
+    _write_members(plan, hkey_to_id, actor, now)
+    progress(70, "写入收入与帮扶措施")
+    _write_incomes(plan, hkey_to_id, actor, now)
+    _write_measures(plan, hkey_to_id, now)
+    progress(85, "写入操作留痕")
+    events = _write_events(plan, hkey_to_id, actor, now, profile)
+    if connection.vendor == "postgresql":
+        reset_sequences(Household)
+    return {"events": events}
+
+
+def _create_divisions(plan: Plan, actor) -> dict[str, int]:
+    """Create the new townships, villages and groups (parents first); code -> id of every division used."""
+    for d in sorted(plan.new_divisions, key=lambda d: (d["level"], d["code"])):
+        parent = Division.objects.get(code=d["parent"])
+        create_division(actor, parent=parent, level=d["level"], code=d["code"], name=d["name"])
+    wanted = set(plan.households["village_code"].drop_nulls().to_list())
+    if "group_code" in plan.households.columns:
+        wanted |= set(plan.households["group_code"].drop_nulls().to_list())
+    return dict(Division.objects.filter(code__in=wanted).values_list("code", "id"))
+
+
+def _bool_db(text: str | None):
+    return True if text == YES else False if text == NO else None
+
+
+def _month_date(text: str | None):
+    return dt.date.fromisoformat(text + "-01") if text else None
+
+
+def _extra_json(frame: pl.DataFrame, columns: list[str], type_wanted: pl.Expr | None) -> pl.Series:
+    """JSON of the household/member extra fields, leaving out empty values."""
+    fields = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(FIELDS[c.split("_", 1)[1]].header) for c in columns]
+    if type_wanted is not None:
+        fields.append(type_wanted.alias(FIELDS["household_type"].header))
+    if not fields:
+        return pl.Series("extra", ["{}"] * frame.height)
+    encoded = frame.select(pl.struct(fields).struct.json_encode().alias("extra"))["extra"]
+    return encoded.str.replace_all(r'"[^"]*":null,?', "").str.replace(r",}$", "}")
+
+
+def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[str, int]:
+    new = plan.household_inserts
+    hkey_to_id = dict(plan.households.filter(pl.col("h_id").is_not_null()).select("_hkey", "h_id").iter_rows())
+    if new is None or not new.height:
+        return hkey_to_id
+    first = next_id(Household)
+    cols = new.columns
+    has = lambda c: c in cols  # noqa: E731
+    _, htype = category_text(profile)
+    type_wanted = None
+    if has("h_household_type"):
+        derived = pl.col("t_category").replace_strict(htype, default="")
+        type_wanted = pl.when(household_type_key(pl.col("h_household_type")) != household_type_key(derived)).then(pl.col("h_household_type"))
+    extra = _extra_json(new, [c for c in cols if c.startswith("hx_")], type_wanted)
+    frame = new.with_columns(
+        pl.int_range(first, first + new.height, eager=True).alias("_new_id"),
+        extra.alias("_extra"),
+    )
+    division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if has("group_code") else pl.col("village_code")
+    frame = frame.with_columns(division.alias("_division"))
+    writer = BulkWriter(Household, [
+        "id", "number", "village_id", "group_id", "division_code", "category", "monitoring_status", "included_on",
+        "risk_types", "elimination_mode", "eliminated_on", "no_labour_household", "phone", "water_secure",
+        "housing_grade", "extra", "created_at", "updated_at",
+    ])
+    get = {c: (lambda r, c=c: r.get(c)) for c in cols}
+
+    def rows():
+        for r in frame.iter_rows(named=True):
+            risks = r.get("h_risk_types") or ""
+            danger = r.get("h_dangerous_house") or ""
+            yield (
+                r["_new_id"], r["_hkey"], codes[r["village_code"]], codes.get(r.get("group_code")) if r.get("group_code") else None,
+                r["_division"], r["t_category"], r["t_status"], _month_date(r.get("h_included_on")),
+                json.dumps([v for v in risks.split(",") if v], ensure_ascii=False), r.get("h_elimination_mode") or "",
+                _month_date(r.get("h_eliminated_on")), r.get("h_no_labour") == YES, r.get("h_phone") or "",
+                _bool_db(r.get("h_safe_water")), "C" if danger == YES else "B" if danger == NO else "", r["_extra"], now, now,
+            )
+
+    del get
+    writer.write(rows())
+    hkey_to_id.update(dict(frame.select("_hkey", "_new_id").iter_rows()))
+    return hkey_to_id
+
+
+def _update_households(plan: Plan, codes: dict[str, int], now) -> None:
+    if not plan.household_updates:
+        return
+    village_of = dict(plan.households.filter(pl.col("h_id").is_not_null()).select("h_id", "village_code").iter_rows())
+    updates = []
+    for h_id, values in plan.household_updates:
+        values = dict(values)
+        if "group" in values:
+            code = values.pop("group")
+            values["group_id"] = codes.get(code) if code else None
+            values["grid_id"] = None
+            values["division_code"] = code or village_of[h_id]
+        updates.append((h_id, values))
+    bulk.update_grouped(Household, updates, {"updated_at": now})
+
+
+def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
+    new = plan.member_inserts
+    if new is not None and new.height:
+        cols = set(new.columns)
+        extra_cols = sorted(c for c in cols if c.startswith("mx_"))
+        extra = _extra_json(new, extra_cols, None)
+        frame = new.with_columns(extra.alias("_extra"))
+        names = ["household_id", "id_number", "name", "sex", "birth_date", "relation", "relation_order", "ethnicity",
+                 "political", "education", "student_status", "health", "disability_grade", "labour", "months_worked",
+                 "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone",
+                 "person_number", "active", "extra", "created_at"]
+        writer = BulkWriter(Member, names)
+
+        def rows():
+            for r in frame.iter_rows(named=True):
+                relation = r.get("m_relation") or ""
+                yield (
+                    hkey_to_id[r["_hkey"]], r["m_id_number"], r["m_name"], r["m_sex"],
+                    dt.date.fromisoformat(r["m_birth_date"]) if r["m_birth_date"] else None,
+                    relation, RELATION_ORDER.get(relation, 99), r.get("m_ethnicity") or "", r.get("m_political") or "",
+                    r.get("m_education") or "", r.get("m_student_status") or "", r.get("m_health") or "",
+                    r.get("m_disability_grade") or "", r.get("m_labour") or "", int(r.get("m_months_worked") or 0),
+                    _bool_db(r.get("m_medical_insurance")), _bool_db(r.get("m_serious_illness_insurance")),
+                    _bool_db(r.get("m_pension_insurance")), r.get("m_dibao") == YES, r.get("m_tekun") == YES,
+                    r.get("m_phone") or "", r.get("m_person_number") or "", True, r["_extra"], now,
+                )
+
+        writer.write(rows())
+    if plan.member_updates:
+        updates = []
+        for m_id, values in plan.member_updates:
+            values = dict(values)
+            if "household" in values:
+                target = values.pop("household")
+                if target is None:
+                    target = hkey_to_id[next(h for mid, _, h in plan.member_moves if mid == m_id)]
+                values["household_id"] = target
+            updates.append((m_id, values))
+        bulk.update_grouped(Member, updates)
+    if plan.deactivations:
+        bulk.update_rows(Member, ["active", "left_reason"], [(m_id, False, MOVE_REASON + "：国家系统导出中已无此人") for m_id, _ in plan.deactivations])
+    moves = []
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    for m_id, source, target in plan.member_moves:
+        to_id = target if isinstance(target, int) else hkey_to_id[target]
+        moves.append((m_id, source, to_id, MOVE_REASON, now, actor_id))
+    for m_id, hkey in plan.deactivations:
+        moves.append((m_id, hkey_to_id[hkey], None, MOVE_REASON + "：国家系统导出中已无此人", now, actor_id))
+    if moves:
+        BulkWriter(MemberMove, ["member_id", "from_household_id", "to_household_id", "reason", "moved_at", "actor_id"]).write(moves)
+
+
+def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
+    if not plan.income_writes:
+        return
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    inserts = [w for w in plan.income_writes if w["i_id"] is None]
+    updates = [w for w in plan.income_writes if w["i_id"] is not None]
+    if inserts:
+        names = ["household_id", "year", "period", "month", "purpose", *MONEY_PARTS, "household_size", "net_income",
+                 "per_capita_net_income", "entered_by_id", "entered_at"]
+        BulkWriter(IncomeRecord, names).write(
+            (hkey_to_id[w["hkey"]], w["year"], "annual", None, w["purpose"], *(w["parts"][k] for k in MONEY_PARTS),
+             w["size"], w["net"], w["per_capita"], actor_id, now)
+            for w in inserts
+        )
+    if updates:
+        fields = [*MONEY_PARTS, "household_size", "net_income", "per_capita_net_income", "entered_by_id", "entered_at"]
+        bulk.update_rows(IncomeRecord, fields, [
+            (w["i_id"], *(w["parts"][k] for k in MONEY_PARTS), w["size"], w["net"], w["per_capita"], actor_id, now) for w in updates
+        ])
+
+
+def _write_measures(plan: Plan, hkey_to_id: dict[str, int], now) -> None:
+    if plan.measure_inserts:
+        BulkWriter(Measure, ["household_id", "category", "content", "items", "source", "created_at", "updated_at"]).write(
+            (hkey_to_id[m["hkey"]], m["category"], m["content"], json.dumps(m["items"], ensure_ascii=False), MeasureSource.NATIONAL, now, now)
+            for m in plan.measure_inserts
+        )
+    if plan.measure_updates:
+        bulk.update_rows(Measure, ["content", "items", "updated_at"], [(a_id, text, items, now) for a_id, text, items in plan.measure_updates])
+    for start in range(0, len(plan.measure_deletes), 5000):
+        Measure.objects.filter(pk__in=plan.measure_deletes[start : start + 5000]).delete()
+
+
+def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -> int:
+    kind, ref = current_source()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    actor_name = str(actor) if actor is not None else "系统"
+    actor_role = getattr(actor, "role", "") if actor is not None else ""
+    writer = BulkWriter(Event, [
+        "at", "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id", "object_repr",
+        "household_id", "division_code", "before", "after", "source", "source_ref",
+    ])
+    names = profile.category_names()
+    created = plan.households.filter(pl.col("action") == "create")
+    count = 0
+    rows = []
+    if created.height:
+        people = plan.member_inserts.group_by("_hkey").agg(pl.col("m_name").str.join("、").alias("_names"), pl.len().alias("_n"))
+        division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if "group_code" in created.columns else pl.col("village_code")
+        frame = created.join(people, on="_hkey", how="left").with_columns(division.alias("_division"))
+        after = frame.select(
+            pl.struct(
+                pl.col("_hkey").alias("户编号"),
+                pl.col("t_category").replace_strict(names, default=pl.col("t_category")).alias("户类别"),
+                pl.col("t_status").alias("监测状态"),
+                pl.col("_n").fill_null(0).alias("成员数"),
+                pl.col("_names").fill_null("").alias("成员"),
+            ).struct.json_encode().alias("after")
+        )["after"]
+        for (hkey, division_code), after_json in zip(frame.select("_hkey", "_division").iter_rows(), after, strict=True):
+            h_id = hkey_to_id[hkey]
+            rows.append((now, actor_id, actor_name, actor_role, CREATE_ACTION, "Household", str(h_id), f"户{hkey}",
+                         h_id, division_code, None, after_json, kind, ref[:300]))
+    divisions = dict(plan.households.filter(pl.col("action") == "update").select(
+        "_hkey", pl.col("division_code")).iter_rows())
+    for hkey, change in plan.changes.items():
+        if hkey not in hkey_to_id or hkey not in divisions:
+            continue
+        h_id = hkey_to_id[hkey]
+        rows.append((now, actor_id, actor_name, actor_role, UPDATE_ACTION, "Household", str(h_id), f"户{hkey}", h_id,
+                     divisions[hkey] or "", json.dumps(change["before"], ensure_ascii=False, default=str),
+                     json.dumps(change["after"], ensure_ascii=False, default=str), kind, ref[:300]))
+    count = len(rows)
+    writer.write(rows)
+    return count

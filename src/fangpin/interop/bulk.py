@@ -1,0 +1,74 @@
+"""Set-based updates by primary key, the counterpart of ``fangpin.registry.bulk.BulkWriter`` (inserts).
+
+``executemany`` of one ``UPDATE … WHERE id = ?`` on SQLite; on PostgreSQL the rows are copied into
+a temporary table and applied with one ``UPDATE … FROM``. Django's ``bulk_update`` builds one
+``CASE WHEN`` per field and row, which is far too slow for hundreds of thousands of rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from django.db import connection, models
+
+
+def _db_value(field: models.Field, value, vendor: str):
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, ensure_ascii=False)
+    if vendor != "postgresql":
+        ops = connection.ops
+        if isinstance(field, models.DateTimeField):
+            return ops.adapt_datetimefield_value(value)
+        if isinstance(field, models.DateField):
+            return ops.adapt_datefield_value(value)
+        if isinstance(field, models.DecimalField):
+            return str(value)
+    return value
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
+    """Update ``fields`` of the rows ``(pk, value1, value2, …)``; returns the number of rows."""
+    if not rows:
+        return 0
+    opts = model._meta
+    by_name = {f.attname: f for f in opts.concrete_fields}
+    by_name.update({f.name: f for f in opts.concrete_fields})
+    targets = [by_name[f] for f in fields]
+    vendor = connection.vendor
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    prepared = [(pk, *(_db_value(f, v, vendor) for f, v in zip(targets, values, strict=True))) for pk, *values in rows]
+    if vendor == "postgresql":
+        connection.ensure_connection()
+        tmp = quote(f"tmp_update_{opts.db_table}")
+        cols = ", ".join(quote(f.column) for f in targets)
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+            cur.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT id, {cols} FROM {table} LIMIT 0")
+            with cur.cursor.copy(f"COPY {tmp} (id, {cols}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+            sets = ", ".join(f"{quote(f.column)} = t.{quote(f.column)}" for f in targets)
+            cur.execute(f"UPDATE {table} AS m SET {sets} FROM {tmp} AS t WHERE m.id = t.id")
+            cur.execute(f"DROP TABLE {tmp}")
+    else:
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        with connection.cursor() as cur:
+            cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", [(*values, pk) for pk, *values in prepared])
+    return len(prepared)
+
+
+def update_grouped(model, updates: Sequence[tuple[int, dict]], extra: dict | None = None) -> int:
+    """Apply per-row updates ``(pk, {field: value})``, grouping rows that change the same fields."""
+    groups: dict[tuple, list] = {}
+    for pk, values in updates:
+        values = {**values, **(extra or {})}
+        key = tuple(sorted(values))
+        groups.setdefault(key, []).append((pk, *(values[k] for k in key)))
+    total = 0
+    for key, rows in groups.items():
+        total += update_rows(model, key, rows)
+    return total

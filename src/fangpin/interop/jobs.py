@@ -1,0 +1,246 @@
+"""Running an import: the dry run (预检) and the apply (确认导入), for the worker and the command line.
+
+The dry run reads and checks the file, diffs it against the county and stores the preview (counts,
+new divisions, refused rows and warnings); the checked rows are kept as Parquet next to the upload,
+so the apply does not read the Excel file again. The apply re-plans against the database as it is
+then, inside one transaction, and refuses to write if households would be refused that the officer
+has not seen in the preview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from fangpin.areas.models import Division
+from fangpin.audit.context import using_source
+from fangpin.profiles.services import profile_for_county, today
+from fangpin.registry.bulk import BulkWriter
+
+from .apply import apply_plan
+from .layouts import FIELDS, ColumnMap
+from .models import ImportIssue, ImportJob, ImportStatus
+from .plan import build_plan
+from .reader import NotAnExport, read_table
+from .state import load_state
+from .validate import REFUSED, Prepared, prepare
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, str], None]
+
+
+class ApplyRefused(Exception):
+    """The apply found problems the officer has not seen; nothing was written (Chinese message)."""
+
+
+def work_dir(job: ImportJob) -> Path:
+    path = Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(fileobj) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest(), size
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+def write_progress(job: ImportJob, pct: int, label: str, *, to_db: bool = True) -> None:
+    """Progress goes to a small file (readable while the apply transaction is open) and, outside
+    transactions, to the job row."""
+    path = work_dir(job) / "progress.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pct": pct, "label": label, "at": time.time()}, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    if to_db:
+        ImportJob.objects.filter(pk=job.pk).update(progress=pct, progress_label=label[:100])
+
+
+def read_progress(job: ImportJob) -> tuple[int, str]:
+    path = Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk) / "progress.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return int(data["pct"]), str(data["label"])
+    except (OSError, ValueError, KeyError):
+        return job.progress, job.progress_label
+
+
+def _reporter(job: ImportJob, extra: Progress | None, *, to_db: bool = True) -> Progress:
+    def report(pct: int, label: str) -> None:
+        write_progress(job, pct, label, to_db=to_db)
+        if extra is not None:
+            extra(pct, label)
+
+    return report
+
+
+# --- saved checked rows ----------------------------------------------------------------------------
+
+
+def _save_prepared(job: ImportJob, prep: Prepared, refused: set[str]) -> None:
+    d = work_dir(job)
+    prep.rows.write_parquet(d / "rows.parquet")
+    prep.households.write_parquet(d / "households.parquet")
+    prep.issues.write_parquet(d / "issues.parquet")
+    meta = {
+        "grain": prep.grain, "present": sorted(prep.present), "layout": prep.layout,
+        "household_columns": prep.household_columns, "member_columns": prep.member_columns,
+        "colmap": {"fields": prep.colmap.fields, "headers": prep.colmap.headers},
+        "sha256": job.sha256,
+    }
+    (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (d / "refused.json").write_text(json.dumps(sorted(refused), ensure_ascii=False), encoding="utf-8")
+
+
+def _load_prepared(job: ImportJob) -> tuple[Prepared, set[str]]:
+    d = work_dir(job)
+    meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    if meta.get("sha256") != job.sha256:
+        raise ApplyRefused("预检结果与上传文件不一致，请重新预检")
+    colmap = ColumnMap(fields={k: int(v) for k, v in meta["colmap"]["fields"].items()}, headers=meta["colmap"]["headers"])
+    prep = Prepared(
+        meta["grain"], colmap, frozenset(meta["present"]), pl.read_parquet(d / "rows.parquet"),
+        pl.read_parquet(d / "households.parquet"), pl.read_parquet(d / "issues.parquet"), meta["layout"],
+        meta["household_columns"], meta["member_columns"],
+    )
+    refused = set(json.loads((d / "refused.json").read_text(encoding="utf-8")))
+    return prep, refused
+
+
+# --- dry run ---------------------------------------------------------------------------------------
+
+
+def run_check(job_id: int, progress: Progress | None = None) -> ImportJob:
+    job = ImportJob.objects.select_related("county").get(pk=job_id)
+    report = _reporter(job, progress)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, error="")
+    job.issues.all().delete()
+    report(2, "读取文件")
+    started = time.monotonic()
+    try:
+        profile = profile_for_county(job.county.code)
+        table = read_table(job.file.path, job.original_name)
+        report(35, f"读取完成（{table.row_count}行），正在校验")
+        prep = prepare(table, county=job.county, profile=profile, today=today())
+        report(55, "校验完成，正在与库中数据比对")
+        state = load_state(job.county)
+        report(70, "比对中")
+        plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
+        report(85, "保存预检结果")
+        _save_prepared(job, prep, plan.refused)
+        issues = pl.concat([prep.issues, plan.issues], how="vertical").sort(["row"], nulls_last=False)
+        _store_issues(job, issues)
+        refused_rows = prep.rows.filter(pl.col("_hkey").is_in(list(plan.refused)) | pl.col("_hkey").is_null()).height
+        previous = (
+            ImportJob.objects.filter(county=job.county, sha256=job.sha256, status=ImportStatus.APPLIED)
+            .exclude(pk=job.pk).order_by("-applied_at").first()
+        )
+        job.refresh_from_db()
+        job.status = ImportStatus.CHECKED
+        job.layout = prep.layout
+        job.sheet_name = table.sheet_name[:100]
+        job.header_row = table.header_row
+        job.row_count = table.row_count
+        job.counts = plan.counts
+        job.refused_rows = refused_rows
+        job.refused_households = len(plan.refused)
+        job.warning_count = issues.filter(pl.col("level") != REFUSED).height
+        job.preview = {
+            "new_divisions": [
+                {"code": d["code"], "name": d["name"], "level": d["level"], "parent": d["parent"]} for d in plan.new_divisions
+            ],
+            "columns": [{"header": prep.colmap.headers[pos], "field": FIELDS[key].header} for key, pos in sorted(prep.colmap.fields.items(), key=lambda kv: kv[1])],
+            "unknown_columns": [text for _, text in table_unknown(prep)],
+            "grain": prep.grain,
+            "seconds": round(time.monotonic() - started, 1),
+            "previous_import": {"id": previous.pk, "at": previous.applied_at.isoformat()} if previous else None,
+        }
+        job.progress, job.progress_label, job.checked_at = 100, "预检完成", timezone.now()
+        job.save()
+        write_progress(job, 100, "预检完成", to_db=False)
+    except NotAnExport as exc:
+        _fail(job, ImportStatus.REJECTED, str(exc))
+    except Exception as exc:  # noqa: BLE001 - the officer must see that the check failed, with the reason
+        log.exception("import check failed for job %s", job.pk)
+        _fail(job, ImportStatus.FAILED, f"预检出错：{exc}")
+    job.refresh_from_db()
+    return job
+
+
+def table_unknown(prep: Prepared) -> list[tuple[int, str]]:
+    from .layouts import map_columns
+
+    return map_columns(prep.colmap.headers).unknown
+
+
+def _store_issues(job: ImportJob, issues: pl.DataFrame) -> None:
+    writer = BulkWriter(ImportIssue, ["job_id", "level", "row", "column", "household_number", "message"])
+    writer.write(
+        (job.pk, level, row, (column or "")[:100], (hkey or "")[:40], (message or "")[:500])
+        for level, row, column, message, hkey in issues.select("level", "row", "column", "message", "hkey").iter_rows()
+    )
+
+
+def _fail(job: ImportJob, status: str, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(status=status, error=message[:4000], progress=100, progress_label="")
+    write_progress(job, 100, "", to_db=False)
+
+
+# --- apply -------------------------------------------------------------------------------------
+
+
+def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
+    job = ImportJob.objects.select_related("county", "applied_by", "uploaded_by").get(pk=job_id)
+    actor = job.applied_by or job.uploaded_by
+    report_db = _reporter(job, progress)
+    report_tx = _reporter(job, progress, to_db=False)
+    report_db(1, "读取预检结果")
+    try:
+        prep, seen_refused = _load_prepared(job)
+        profile = profile_for_county(job.county.code)
+        with using_source("import", job.source_ref), transaction.atomic():
+            Division.objects.select_for_update().filter(pk=job.county.pk).first()
+            report_tx(5, "与库中数据比对")
+            state = load_state(job.county)
+            plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
+            unseen = plan.refused - seen_refused
+            if unseen:
+                shown = "、".join(sorted(unseen)[:10])
+                raise ApplyRefused(
+                    f"自预检以来库中数据发生变化，又有{len(unseen)}户将被拒绝（户编号{shown}…），未写入任何数据；请重新预检后再确认导入"
+                )
+            apply_plan(plan, actor=actor, profile=profile, progress=lambda pct, label: report_tx(10 + pct * 85 // 100, label))
+        job.refresh_from_db()
+        job.status = ImportStatus.APPLIED
+        job.counts = {**plan.counts, "applied": True}
+        job.applied_at = timezone.now()
+        job.progress, job.progress_label = 100, "导入完成"
+        job.save()
+        write_progress(job, 100, "导入完成", to_db=False)
+    except ApplyRefused as exc:
+        _fail(job, ImportStatus.FAILED, str(exc))
+    except Exception as exc:  # noqa: BLE001
+        log.exception("import apply failed for job %s", job.pk)
+        _fail(job, ImportStatus.FAILED, f"导入出错，已全部撤销，未写入任何数据：{exc}")
+    job.refresh_from_db()
+    return job
+
+
+def discard_work(job: ImportJob) -> None:
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk), ignore_errors=True)

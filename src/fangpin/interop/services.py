@@ -1,0 +1,183 @@
+"""The one door for imports and exports: who may, into which county, and starting the background work.
+
+Only the county office (县乡村振兴局) and the system administrator import, and only into a county
+inside their own area (R-SEC-01); rows of another county are refused by the check itself. Pages,
+the API and the commands all go through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from fangpin.accounts.roles import Role
+from fangpin.accounts.scoping import OutOfScope, in_scope, scope_filter
+from fangpin.areas.models import Division, Level
+
+from .layouts import layouts
+from .models import ExportJob, ExportStatus, ImportJob, ImportStatus
+
+IMPORT_ROLES = {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}
+ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+MAX_UPLOAD_BYTES = 400 * 1024 * 1024
+
+
+def can_import(user) -> bool:
+    return bool(user is not None and user.is_authenticated and (user.role in IMPORT_ROLES or user.is_superuser))
+
+
+def importable_counties(user):
+    if not can_import(user):
+        return Division.objects.none()
+    return scope_filter(Division.objects.filter(level=Level.COUNTY), user, "code").order_by("code")
+
+
+def require_import(user, county: Division) -> None:
+    if not can_import(user):
+        raise PermissionDenied("只有县乡村振兴局或系统管理员可以导入、导出国家系统数据")
+    if county.level != Level.COUNTY:
+        raise ValidationError({"county": "只能按县（区）导入"})
+    if not in_scope(user, county.code):
+        raise OutOfScope("只能导入到本人所在的县（区）")
+
+
+def jobs_visible_to(user):
+    return ImportJob.objects.filter(county__in=importable_counties(user)).select_related("county", "uploaded_by", "applied_by")
+
+
+def get_job_for(user, pk) -> ImportJob:
+    from django.http import Http404
+
+    try:
+        return jobs_visible_to(user).get(pk=pk)
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise Http404("导入记录不存在或不在您的管辖范围内")
+
+
+def clean_options(data: dict) -> dict:
+    options = {}
+    year = str(data.get("income_year") or "").strip()
+    if year:
+        if not year.isdigit() or not 2000 <= int(year) <= dt.date.today().year + 1:
+            raise ValidationError({"income_year": "收入年度应为2000年至明年之间的四位年份"})
+        options["income_year"] = int(year)
+    if data.get("members_complete") in (True, "1", "on", "true", "是"):
+        options["members_complete"] = True
+    return options
+
+
+def start_import(user, county: Division, uploaded, *, options: dict | None = None, name: str = "", enqueue: bool = True) -> ImportJob:
+    """Store the upload and queue its dry run (预检)."""
+    if user is not None:
+        require_import(user, county)
+    name = name or getattr(uploaded, "name", "") or "upload.xlsx"
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise ValidationError({"file": "请上传国家系统导出的Excel文件（.xlsx/.xls）或CSV文件"})
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": "文件过大（超过400MB）"})
+    from .jobs import sha256_of
+
+    digest, size = sha256_of(uploaded)
+    job = ImportJob.objects.create(
+        county=county, original_name=Path(name).name[:200], sha256=digest, size=size, uploaded_by=user,
+        options=options or {}, file=File(uploaded, name=Path(name).name),
+    )
+    if enqueue:
+        from .tasks import check_import
+
+        transaction.on_commit(lambda: check_import.enqueue(job.pk))
+    return job
+
+
+def request_apply(user, job: ImportJob, *, refused_seen: bool, divisions_confirmed: bool, enqueue: bool = True) -> ImportJob:
+    """The officer confirms the preview; the apply runs in the background."""
+    if user is not None:
+        require_import(user, job.county)
+    job.refresh_from_db()
+    if job.status != ImportStatus.CHECKED:
+        raise ValidationError(f"当前状态为“{job.get_status_display()}”，只有预检完成的导入可以确认")
+    if job.refused_rows and not refused_seen:
+        raise ValidationError({"refused_seen": f"有{job.refused_rows}行被拒绝（{job.refused_households}户不导入），请查看后勾选确认"})
+    if job.preview.get("new_divisions") and not divisions_confirmed:
+        raise ValidationError({"divisions_confirmed": "请确认新建文件中出现的区划"})
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
+        status=ImportStatus.APPLYING, applied_by=user, refused_confirmed=bool(refused_seen), progress=0, progress_label="等待后台导入"
+    )
+    if not updated:
+        raise ValidationError("该导入已在处理中")
+    job.refresh_from_db()
+    if enqueue:
+        from .tasks import apply_import
+
+        transaction.on_commit(lambda: apply_import.enqueue(job.pk))
+    return job
+
+
+def recheck(user, job: ImportJob) -> ImportJob:
+    if user is not None:
+        require_import(user, job.county)
+    if job.status not in (ImportStatus.CHECKED, ImportStatus.FAILED):
+        raise ValidationError("只有预检完成或导入失败的记录可以重新预检")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.UPLOADED, progress=0, progress_label="等待预检")
+    from .tasks import check_import
+
+    transaction.on_commit(lambda: check_import.enqueue(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+
+def exports_visible_to(user):
+    if not can_import(user):
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(county__code__in=importable_counties(user).values("code")).select_related("county", "created_by")
+
+
+def start_export(user, county: Division, layout: str, *, division_code: str = "", national_style: bool = False, enqueue: bool = True) -> ExportJob:
+    if user is not None:
+        require_import(user, county)
+    if layout not in layouts():
+        raise ValidationError({"layout": f"未知的表样：{layout}"})
+    division_code = division_code or county.code
+    if not division_code.startswith(county.code):
+        raise ValidationError({"division": "导出范围不在所选县（区）内"})
+    job = ExportJob.objects.create(county=county, division_code=division_code, layout=layout, national_style=national_style, created_by=user)
+    if enqueue:
+        from .tasks import build_export
+
+        transaction.on_commit(lambda: build_export.enqueue(job.pk))
+    return job
+
+
+def run_export(job_id: int) -> ExportJob:
+    from django.conf import settings
+
+    from .export import export_county
+
+    job = ExportJob.objects.select_related("county").get(pk=job_id)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+    layout = layouts()[job.layout]
+    relative = Path("interop") / "exports" / f"{timezone.now():%Y%m}" / f"{job.county.name}_{layout.title}_{job.pk}.xlsx"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        def progress(pct, label):
+            ExportJob.objects.filter(pk=job.pk).update(progress=pct)
+
+        rows = export_county(job.county, job.layout, str(target), division_code=job.division_code,
+                             national_style=job.national_style, progress=progress)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.DONE, file=str(relative), row_count=rows, progress=100, finished_at=timezone.now()
+        )
+    except Exception as exc:  # noqa: BLE001 - shown to the officer
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=f"导出出错：{exc}"[:4000], finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
