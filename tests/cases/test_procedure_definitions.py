@@ -172,3 +172,16 @@ def test_a_profile_change_never_rewrites_a_running_case_R_CFG_01(opened, persona
                                today=opened.opened_on).case
     assert newer.proc.step("village_decision").notice_days == 9 and newer.profile_version == 2
     assert CaseStep.objects.filter(case=newer).count() == 2
+
+
+def test_a_county_with_one_unified_category_identifies_without_category_rules_R_CFG_02a():
+    own = OWN + ('[categories]\nhousehold = [ { code = "ordinary", name = "一般农户", monitored = false },'
+                 ' { code = "formerly_poor", name = "脱贫户", monitored = false },'
+                 ' { code = "prevention_target", name = "防止返贫致贫对象", monitored = true } ]\n')
+    from fangpin.policy.eligibility import category_allowed
+
+    profile = load_profile_text(own, DEFAULTS)
+    assert category_allowed(profile.data, "prevention_target", "formerly_poor")
+    bad = own + '[eligibility]\ncategory_from = [ { category = "prevention_target", from = ["poor"] } ]\n'
+    with pytest.raises(ProfileError, match="没有的类别 poor"):
+        load_profile_text(bad, DEFAULTS)

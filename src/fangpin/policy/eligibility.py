@@ -173,7 +173,9 @@ def problems(data: dict) -> list[str]:
         if not isinstance(rule, dict) or not isinstance(rule.get("from"), list):
             out.append(f"eligibility.category_from 第{i}项应含 category 和 from（类别列表）")
             continue
-        unknown = [c for c in [rule.get("category"), *rule["from"]] if c not in codes]
+        if rule.get("category") not in codes:
+            continue  # a category this county does not use (e.g. after switching to one category, R-CFG-02a)
+        unknown = [c for c in rule["from"] if c not in codes]
         if unknown:
             out.append(f"eligibility.category_from 第{i}项含画像类别清单中没有的类别 {'、'.join(map(str, unknown))}")
     lo, hi = table.get("compulsory_age_min"), table.get("compulsory_age_max")
