@@ -29,6 +29,7 @@ def test_division_codes_nest_and_the_prefix_is_the_jurisdiction_key_R_REG_01(per
 
 def test_grids_of_one_group_are_numbered_R_GRID_02(county):
     assert next_grid_name(county["ga1"]) == "第一村民小组第二网格"
+    assert county["grid_a1"].full_name() == "濉溪县濉溪镇蔡桥村第一村民小组第一网格"
 
 
 def test_creating_a_household_with_an_unknown_division_code_is_refused(personas, county):

@@ -72,7 +72,14 @@ class Division(models.Model):
         return [found[p] for p in prefixes if p in found]
 
     def full_name(self) -> str:
-        return "".join(d.name for d in self.path())
+        """County to this division; a grid named "<group>第一网格" does not repeat its group's name."""
+        parts: list[str] = []
+        for d in self.path():
+            name = d.name
+            if parts and name.startswith(parts[-1]) and name != parts[-1]:
+                name = name[len(parts[-1]) :]
+            parts.append(name)
+        return "".join(parts)
 
     def contains(self, code: str) -> bool:
         return code.startswith(self.code)
