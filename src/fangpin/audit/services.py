@@ -30,6 +30,8 @@ ACTION_LABELS = {
     "notice.close": "结束公示",
     "objection.record": "登记公示异议",
     "objection.resolve": "处理公示异议",
+    "household.import_create": "国家系统导入：新建农户",
+    "household.import_update": "国家系统导入：更新农户",
 }
 
 

@@ -125,6 +125,7 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
     hh = _household_targets(hh, present, monitored_codes, default_category, profile)
     h_changes = _household_changes(plan, hh, present, profile, header)
     m_changes = _member_changes(plan, rows, state, prep, options, header)
+    _departures(plan, rows, state, prep, options, m_changes)
     i_changes = _income_changes(plan, hh, rows, state, prep, options, today, header)
     a_changes = _measure_changes(plan, hh, state, present)
 
@@ -521,20 +522,24 @@ def _member_changes(plan: Plan, rows: pl.DataFrame, state: CountyState, prep: Pr
         label = f"成员{row['m_name']}（{row['m_id_number']}）"
         b, a = out.setdefault(row["_hkey"], ({}, {}))
         b[label], a[label] = before, after
-    # Members who left (only when the file lists every member of its households).
-    if options.get("members_complete") and prep.grain == "person":
-        in_file = rows.select("m_id_number")
-        hh_ids = rows.select(pl.col("target_h_id").alias("household_id"), "_hkey").unique()
-        gone = (
-            state.members.filter(pl.col("active") == YES)
-            .join(hh_ids, on="household_id", how="inner")
-            .join(in_file, left_on="id_number", right_on="m_id_number", how="anti")
-        )
-        for m_id, hkey, name, idn in gone.select("m_id", "_hkey", "name", "id_number").iter_rows():
-            plan.deactivations.append((m_id, hkey))
-            b, a = out.setdefault(hkey, ({}, {}))
-            b[f"成员{name}（{idn}）"], a[f"成员{name}（{idn}）"] = {"在户": YES}, {"在户": NO, "原因": "国家系统导出中已无此人"}
     return out
+
+
+def _departures(plan: Plan, rows: pl.DataFrame, state: CountyState, prep: Prepared, options, out: dict) -> None:
+    """Members who left (only when the file lists every member of its households)."""
+    if not (options.get("members_complete") and prep.grain == "person"):
+        return
+    in_file = rows.select("m_id_number")
+    hh_ids = rows.select(pl.col("target_h_id").alias("household_id"), "_hkey").unique()
+    gone = (
+        state.members.filter(pl.col("active") == YES)
+        .join(hh_ids, on="household_id", how="inner")
+        .join(in_file, left_on="id_number", right_on="m_id_number", how="anti")
+    )
+    for m_id, hkey, name, idn in gone.select("m_id", "_hkey", "name", "id_number").iter_rows():
+        plan.deactivations.append((m_id, hkey))
+        b, a = out.setdefault(hkey, ({}, {}))
+        b[f"成员{name}（{idn}）"], a[f"成员{name}（{idn}）"] = {"在户": YES}, {"在户": NO, "原因": "国家系统导出中已无此人"}
 
 
 def _member_field_value(name: str, new: str) -> dict:

@@ -309,7 +309,6 @@ def _read_csv(path: Path) -> Table:
             infer_schema=False,
             truncate_ragged_lines=True,
             new_columns=[col(i) for i in range(width)],
-            missing_utf8_is_empty_string=True,
             quote_char='"',
         )
         if frame.width < width:

@@ -68,24 +68,12 @@ def fetch_frame(sql: str, params: list, columns: list[str]) -> pl.DataFrame:
             return pl.DataFrame(schema=schema)
         buf.seek(0)
         # FORCE_QUOTE: NULL is an empty unquoted field, '' is a quoted empty string.
-        return pl.read_csv(buf, has_header=False, new_columns=columns, schema=schema, missing_utf8_is_empty_string=False)
+        return pl.read_csv(buf, has_header=False, new_columns=columns, schema=schema)
     path = _sqlite_file()
     if path is not None:
-        try:
-            import adbc_driver_sqlite.dbapi as adbc
-        except ImportError:
-            adbc = None
-        if adbc is not None:
-            with adbc.connect(path) as conn:
-                cur = conn.cursor()
-                try:
-                    cur.execute(_inline(sql, params))
-                    frame = pl.DataFrame(cur.fetch_arrow())
-                finally:
-                    cur.close()
-            if frame.width == len(columns):
-                frame.columns = columns
-                return frame.with_columns([pl.col(c).cast(pl.String) for c in columns]) if frame.height else pl.DataFrame(schema=schema)
+        frame = adbc_frame(path, _inline(sql, params), columns)
+        if frame is not None:
+            return frame
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
@@ -93,6 +81,27 @@ def fetch_frame(sql: str, params: list, columns: list[str]) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     data = list(zip(*rows, strict=True))
     return pl.DataFrame({c: pl.Series(c, [None if v is None else str(v) for v in d], dtype=pl.String) for c, d in zip(columns, data, strict=True)})
+
+
+def adbc_frame(path: str, sql: str, columns: list[str]) -> pl.DataFrame | None:
+    """Read an SQLite file through the ADBC driver (Arrow, no Python row objects); None if unavailable."""
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return None
+    with adbc.connect(path) as conn:
+        cur = conn.cursor()
+        try:
+            cur.execute(sql)
+            frame = pl.DataFrame(cur.fetch_arrow())
+        finally:
+            cur.close()
+    if frame.width != len(columns):
+        return None
+    frame.columns = columns
+    if not frame.height:
+        return pl.DataFrame(schema={c: pl.String for c in columns})
+    return frame.with_columns([pl.col(c).cast(pl.String) for c in columns])
 
 
 def _text(column: str) -> str:

@@ -38,6 +38,11 @@ HOUSEHOLD_CHECKS = {
     "per_capita_net_income", "e_net_income", "e_per_capita_net_income", "risk_resolved_again",
 }
 PLACE_FIELDS = ("county", "township", "village", "group")
+# Household columns whose name is not h_<field key>: the file column they come from.
+COLUMN_SOURCE = {
+    "h_phone": "household_phone", "h_category": "monitored_category", "h_risk_types": "risk_1",
+    "h_included_on": "identified_month", "h_eliminated_on": "eliminated_month",
+}
 INCOME_GROUPS = {
     "wage": ("wage_total", ("wage_public_welfare",), "wage_other"),
     "property": ("property_total", ("property_dividend",), "property_other"),
@@ -567,10 +572,10 @@ def _check_household_consistency(df, household_cols, header, issues: _Issues):
         return
     sub = keyed.filter(pl.col("_hkey").is_in(bad_keys.implode()))
     for c in cols:
+        key = COLUMN_SOURCE.get(c) or c.split("_", 1)[1]
         shown_value = (pl.col(c) / 100).cast(pl.String) if sub.schema[c] == pl.Int64 else pl.col(c).cast(pl.String)
         diff = sub.group_by("_hkey").agg(pl.col(c).n_unique().alias("n"), pl.col("_row"), shown_value.alias("v")).filter(pl.col("n") > 1)
         for hkey, rows, values in diff.select("_hkey", "_row", "v").iter_rows():
-            key = c.split("_", 1)[1]
             shown = "、".join(f"第{r}行“{v or ''}”" for r, v in list(zip(rows, values, strict=False))[:4])
             name = header(key) if key in FIELDS else key
             issues.add(REFUSED, rows[0], name, f"同一户（户编号{hkey}）各成员行的「{name}」不一致：{shown}", hkey)
