@@ -20,6 +20,8 @@ ACTION_LABELS = {
     "income.save": "录入收入",
     "basic_needs.update": "更新两不愁三保障",
     "tags.update": "调整标签",
+    "demo.build": "生成演示县数据",
+    "demo.wipe": "清空演示县数据",
     "case.open": "受理识别申请",
     "case.step": "办理识别步骤",
     "case.reject": "不予纳入",

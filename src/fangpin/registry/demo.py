@@ -21,6 +21,7 @@ rows. One audit event records that the county was generated.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.resources
@@ -35,6 +36,7 @@ from functools import lru_cache
 
 from django.apps import apps
 from django.db import connection, models, transaction
+from tqdm import tqdm
 
 from fangpin.areas.models import Division, Level
 from fangpin.policy import income as income_rules
@@ -967,17 +969,19 @@ def build_demo(
             "tags": BulkWriter(Household.tags.through, TAG_COLUMNS),
         }
         hid = next_id(Household)
-        with _sqlite_bulk_pragmas(), _progress(households, progress, profile.name) as bar:
-            for township in plans:
+        bar = tqdm(total=households, unit="户", desc=f"生成{profile.name}", disable=not progress,
+                   unit_scale=True, dynamic_ncols=True)
+        with _sqlite_bulk_pragmas(), bar:
+            for township in plans:  # generate one township in memory, then write it set-based
                 batch = Batch()
                 for village in township.villages:
                     part = gen.village(township, village, hid)
                     hid += len(part.households)
                     for key in ("households", "members", "incomes", "tags"):
                         getattr(batch, key).extend(getattr(part, key))
+                    bar.update(len(part.households))
                 for key in ("households", "members", "incomes", "tags"):
                     writers[key].write(getattr(batch, key))
-                bar.update(len(batch.households))
         reset_sequences(Household)
         record(None, BUILD_ACTION, county, after={
             "profile": profile.key, "seed": seed, "as_of": as_of, **gen.stats, "divisions": n_divisions,
@@ -989,35 +993,21 @@ def build_demo(
                       message=f"已生成{profile.name}演示数据", **gen.stats)
 
 
-class _progress:
-    def __init__(self, total, enabled, name):
-        self.total, self.enabled, self.name = total, enabled, name
-
-    def __enter__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=self.total, unit="户", desc=f"生成{self.name}", disable=not self.enabled,
-                        unit_scale=True, dynamic_ncols=True)
-        return self.bar
-
-    def __exit__(self, *exc):
-        self.bar.close()
-
-
-class _sqlite_bulk_pragmas:
+@contextlib.contextmanager
+def _sqlite_bulk_pragmas():
     """A larger page cache while loading into SQLite (restored afterwards)."""
-
-    def __enter__(self):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cur:
-                cur.execute("PRAGMA cache_size")
-                self.previous = cur.fetchone()[0]
-                cur.execute("PRAGMA cache_size=-262144")
-
-    def __exit__(self, *exc):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cur:
-                cur.execute(f"PRAGMA cache_size={int(self.previous)}")
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        previous = int(cur.fetchone()[0])
+        cur.execute("PRAGMA cache_size=-262144")  # 256 MB
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size={previous}")
 
 
 def analyze_tables() -> None:
