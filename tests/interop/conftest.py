@@ -1,4 +1,7 @@
-"""Builders for national-style export files used by the interop tests."""
+"""Builders for national-style export files used by the interop tests.
+
+Birth dates differ from ``tests.factories`` so synthetic ID numbers never collide with the shared fixtures.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,11 @@ from fangpin.policy.idnumbers import make_id_number
 _seq = itertools.count(500)
 
 
-def new_id(birth=dt.date(1975, 6, 1), male=True) -> str:
+def new_id(birth=dt.date(1976, 7, 2), male=True) -> str:
     return make_id_number("340621", birth, next(_seq), male)
 
 
-def person(number, name, relation, *, birth=dt.date(1975, 6, 1), male=True, township="濉溪镇", village="蔡桥村",
+def person(number, name, relation, *, birth=dt.date(1976, 7, 2), male=True, township="濉溪镇", village="蔡桥村",
            id_number=None, **extra) -> dict:
     row = {
         "县": "濉溪县", "乡": township, "村": village, "户编号": number, "姓名": name,
@@ -47,7 +50,8 @@ def write_xlsx(path: Path, rows: list[dict], *, title_rows: int = 2, headers: li
         for h in headers:
             v = r.get(h, "")
             if h in numeric and i in numeric[h] and v:
-                v = float(v) if not str(v).isdigit() else int(v)
+                v = str(v)
+                v = int(v) if v.isdigit() else float(v[:-1] + "0") if v[:-1].isdigit() else float(v)
             values.append(v)
         ws.append(values)
     wb.save(path)
@@ -70,8 +74,8 @@ def family():
 
     def _family(number="3406211002019001", head="张建国", *, village="蔡桥村", township="濉溪镇", **head_extra):
         return [
-            person(number, head, "户主", birth=dt.date(1970, 3, 5), male=True, village=village, township=township, **head_extra),
-            person(number, "李秀兰", "配偶", birth=dt.date(1972, 8, 9), male=False, village=village, township=township),
+            person(number, head, "户主", birth=dt.date(1969, 4, 7), male=True, village=village, township=township, **head_extra),
+            person(number, "李秀兰", "配偶", birth=dt.date(1971, 9, 10), male=False, village=village, township=township),
             person(number, "张小明", "之子", birth=dt.date(2010, 1, 20), male=True, village=village, township=township,
                    **{"在校生状况": "九年级", "劳动技能": "无劳动力"}),
         ]

@@ -62,7 +62,7 @@ def test_dry_run_writes_nothing_then_apply_builds_everything_R_INT_01_R_INT_02(c
     assert h.water_secure is True and h.housing_grade == "B" and h.no_labour_household is False
     assert h.extra["耕地面积（亩）"] == "2.5"
     head = h.members.get(relation="户主")
-    assert head.name == "张建国" and head.sex == "男" and head.birth_date == dt.date(1970, 3, 5)
+    assert head.name == "张建国" and head.sex == "男" and head.birth_date == dt.date(1969, 4, 7)
     assert h.members.get(name="张小明").student_status == "九年级"
     income = IncomeRecord.objects.get(household=h)
     assert (income.purpose, income.year, income.household_size) == ("identification", 2024, 3)

@@ -121,7 +121,7 @@ def test_dates_in_national_formats_R_INT_01(county, xlsx, family):
         r["识别监测时间"] = month
     rows[1]["识别监测时间"] = rows[2]["识别监测时间"] = "2023年3月"
     rows[0]["识别监测时间"] = "2023年03月"
-    rows[0]["出生日期"] = "19700305"
+    rows[0]["出生日期"] = "19690407"
     prep = _prepare(xlsx, county, rows)
     assert _issues(prep) == []
     assert prep.households["h_included_on"].to_list() == ["2023-03"]

@@ -86,6 +86,10 @@ def national_frame(county: Division, layout: Layout, division_code: str = "") ->
         pl.col("eliminated_on").str.slice(0, 4).cast(pl.Int64, strict=False).alias("_elim_year"),
     )
     base_cols = [pl.col(k).alias(f"b_{k}") for k in INCOME_BASE] + [pl.col("household_size").alias("b_size"), pl.col("year").alias("b_year")]
+    # Mirror the importer: the unprefixed income block is "at identification" only in layouts that
+    # carry 识别监测时间; elsewhere it is the annual (regular) record.
+    if "identified_month" not in layout.field_keys():
+        h = h.with_columns(pl.lit(None, pl.Int64).alias("_ident_year"))
     h_ident = h.filter(pl.col("_ident_year").is_not_null()).join(
         ident.select("household_id", "year", *base_cols), left_on=["h_id", "_ident_year"], right_on=["household_id", "year"], how="left"
     )

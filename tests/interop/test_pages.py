@@ -1,0 +1,96 @@
+"""The officer's journey in the browser pages and the API (R-INT-01, R-INT-02, R-INT-03, R-SEC-01)."""
+
+import pytest
+from django.test import override_settings
+
+from fangpin.interop.models import ImportJob, ImportStatus
+from fangpin.registry.models import Household
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks():
+    """Background tasks run at once (the worker's job) so the journey can be followed in one test."""
+    with override_settings(TASKS=IMMEDIATE):
+        yield
+
+
+def _upload(client, path, django_capture_on_commit_callbacks, **extra):
+    with open(path, "rb") as fh, django_capture_on_commit_callbacks(execute=True):
+        return client.post("/interop/", {"county": "340621", "file": fh, **extra})
+
+
+def test_upload_preview_apply_reapply_and_export_in_the_pages_R_INT_02(county, personas, login, xlsx, family, django_capture_on_commit_callbacks):
+    client = login(personas["county_officer"])
+    assert client.get("/interop/").status_code == 200
+    bad = family("3406211002019002", "王大山")
+    bad[0]["与户主关系"] = "配偶"
+    path = xlsx(family() + bad)
+    r = _upload(client, path, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    assert r.status_code == 302 and r["Location"].endswith(f"/interop/imports/{job.pk}/")
+    assert job.status == ImportStatus.CHECKED
+    page = client.get(f"/interop/imports/{job.pk}/").content.decode()
+    assert "预检结果（尚未写入）" in page and "没有“户主”" in page and "确认导入" in page
+    assert Household.objects.filter(number__startswith="340621100201900").count() == 0
+    # Without confirming the refused rows nothing happens.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/interop/imports/{job.pk}/apply/", {})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/interop/imports/{job.pk}/apply/", {"refused_seen": "on"})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED, job.error
+    assert list(Household.objects.filter(number__startswith="340621100201900").values_list("number", flat=True)) == ["3406211002019001"]
+    assert "导入结果" in client.get(f"/interop/imports/{job.pk}/").content.decode()
+    # The same file again: nothing to change.
+    _upload(client, path, django_capture_on_commit_callbacks)
+    again = ImportJob.objects.latest("pk")
+    assert again.counts["households"]["create"] == 0 and again.counts["households"]["update"] == 0
+    assert "已于" in client.get(f"/interop/imports/{again.pk}/").content.decode()
+    # Export back.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/interop/exports/", {"county": "340621", "layout": "monitoring"})
+    from fangpin.interop.models import ExportJob
+
+    export = ExportJob.objects.get()
+    assert export.status == "done", export.error
+    r = client.get(f"/interop/exports/{export.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content)[:2] == b"PK"
+
+
+def test_progress_partial_and_scoping_of_pages_R_SEC_01(county, personas, login, xlsx, family, django_capture_on_commit_callbacks):
+    client = login(personas["county_officer"])
+    _upload(client, xlsx(family()), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    r = client.get(f"/interop/imports/{job.pk}/progress/")
+    assert r.status_code == 200 and "预检完成" in r.content.decode()
+    for name in ("township_officer", "cadre_a"):
+        other = login(personas[name])
+        assert other.get("/interop/").status_code == 403
+        assert other.get(f"/interop/imports/{job.pk}/").status_code == 404
+
+
+def test_api_upload_status_issues_and_apply_R_INT_02(county, personas, login, xlsx, family, django_capture_on_commit_callbacks):
+    client = login(personas["county_officer"])
+    bad = family("3406211002019002", "王大山")
+    bad[1]["证件号码"] = "12345"
+    with open(xlsx(family() + bad), "rb") as fh, django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/api/interop/imports", {"county_code": "340621", "file": fh})
+    assert r.status_code == 201, r.content
+    job_id = r.json()["id"]
+    data = client.get(f"/api/interop/imports/{job_id}").json()
+    assert data["status"] == "checked" and data["refused_households"] == 1
+    issues = client.get(f"/api/interop/imports/{job_id}/issues").json()
+    assert issues["total"] == 1 and issues["items"][0]["column"] == "证件号码"
+    r = client.post(f"/api/interop/imports/{job_id}/apply", {"refused_seen": False}, content_type="application/json")
+    assert r.status_code == 422
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/api/interop/imports/{job_id}/apply", {"refused_seen": True}, content_type="application/json")
+    assert r.status_code == 200
+    assert client.get(f"/api/interop/imports/{job_id}").json()["status"] == "applied"
+    assert client.get("/api/interop/layouts").json()[0]["name"]
+    cadre = login(personas["cadre_a"])
+    assert cadre.get(f"/api/interop/imports/{job_id}").status_code == 404
