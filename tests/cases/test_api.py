@@ -109,3 +109,14 @@ def test_public_status_api_needs_the_check_code_and_shows_no_personal_data(clien
     assert client.get("/api/cases/status", {"reference": opened.reference, "check_code": "AAAA"}).status_code == 404
     assert client.get(f"/api/cases/{opened.pk}").status_code == 401
     assert Case.objects.count() == 1 and dt.date(2026, 5, 11) == DAY
+
+
+def test_nul_characters_never_reach_the_database(login, personas, opened, clock):
+    """PostgreSQL refuses NUL in text; filters and free text drop it instead of failing."""
+    cadre = login(personas["cadre_a"])
+    assert cadre.get("/api/cases", {"q": "SB\x00", "status": "open\x00"}).status_code == 200
+    assert cadre.get("/cases/", {"q": "\x00"}).status_code == 200
+    r = cadre.post(f"/api/cases/{opened.pk}/reject", {"reason": "家庭收入\x00较高"}, content_type=J)
+    assert r.status_code == 200
+    opened.refresh_from_db()
+    assert opened.rejection_reason == "家庭收入较高"

@@ -305,6 +305,7 @@ def _notice_out(user, notice: Notice) -> dict:
 @router.get("/cases", response=CasePage, summary="识别案件列表（管辖范围内）")
 def list_cases(request, params: Query[ListParams]):
     day = today()
+    params = ListParams(**services.scrub(params.dict()))
     qs = selectors.cases_visible_to(request.user).select_related("household")
     if params.status:
         qs = qs.filter(status=params.status)

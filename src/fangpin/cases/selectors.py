@@ -146,8 +146,8 @@ def timeline(case: Case) -> list[CaseStep]:
 
 def find_by_reference(reference: str, check_code: str) -> Case | None:
     """Public status lookup: both the reference and its check code must match (not enumerable)."""
-    reference = (reference or "").strip().upper()
-    check_code = (check_code or "").strip().upper()
+    reference = (reference or "").replace("\x00", "").strip().upper()
+    check_code = (check_code or "").replace("\x00", "").strip().upper()
     if not reference or not check_code:
         return None
     case = Case.objects.filter(reference=reference).first()

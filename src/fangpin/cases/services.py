@@ -80,6 +80,18 @@ class Result:
 # --- small validators ---------------------------------------------------------------------------
 
 
+def scrub(value):
+    """Drop NUL characters from every string (PostgreSQL text and jsonb refuse them; they are never
+    meaningful input)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value
+
+
 def _today(today: dt.date | None) -> dt.date:
     return today or local_today()
 
@@ -522,6 +534,7 @@ def open_case(actor, household: Household, *, source: str = CaseSource.APPLICATI
     the household to apply). Returns the case with its reference number and check code."""
     today = _today(today)
     _require_actor(actor)
+    application, lead_ref, lead_note, discovered_on = scrub([application, lead_ref, lead_note, discovered_on])
     household = Household.objects.select_for_update().get(pk=household.pk)
     _require_scope(actor, household.division_code)
     profile, proc = _procedure_for(household, procedure)
@@ -595,7 +608,7 @@ def act(actor, case: Case, step_key: str, payload: dict | None = None, *, today:
         row = _current_row(case)
         handler = HANDLERS[step.kind]
         before = _case_state(case)
-        message = handler(case, step, row, actor, dict(payload or {}), today, files)
+        message = handler(case, step, row, actor, scrub(dict(payload or {})), today, files)
         _save_case(case, actor, "case.step", before, {"step": step.key, "outcome": row.outcome})
         return Result(case, message)
 
@@ -836,7 +849,7 @@ def reject_case(actor, case: Case, *, reason: str, today: dt.date | None = None,
     step = case.current_step_def
     _require_role(actor, step.roles, f"{step.name}（不予通过）")
     _check_version(case, expected_version)
-    reason = (reason or "").strip()
+    reason = scrub(reason or "").strip()
     if not reason:
         _fail("reason", "不予纳入必须填写理由（申请人可凭受理编号查询）")
     if len(reason) > 500:
@@ -862,7 +875,7 @@ def send_back(actor, case: Case, *, reason: str, today: dt.date | None = None, e
     proc = case.proc
     if proc.index(step.key) <= proc.index(proc.reverify_step):
         _fail("__all__", f"当前步骤“{step.name}”尚未完成入户核实，无需退回")
-    reason = (reason or "").strip()
+    reason = scrub(reason or "").strip()
     if not reason:
         _fail("reason", "退回重新核实必须写明存疑的情况")
     before = _case_state(case)
@@ -885,7 +898,11 @@ def publish_notice(actor, step_key: str, cases, *, starts_on, today: dt.date | N
     """Publish a printable notice (公示) or announcement (公告) listing a batch of cases."""
     today = _today(today)
     _require_actor(actor)
-    ids = sorted({c.pk if isinstance(c, Case) else int(c) for c in cases})
+    starts_on = scrub(starts_on)
+    try:
+        ids = sorted({c.pk if isinstance(c, Case) else int(scrub(c)) for c in cases})
+    except (TypeError, ValueError):
+        _fail("cases", "所选农户无效，请重新选择")
     if not ids:
         _fail("cases", "请至少选择一户")
     locked = [_lock_case(pk) for pk in ids]
@@ -1013,6 +1030,7 @@ def record_objection(actor, case: Case, *, content: str, received_on, raised_by:
     if notice.status == Notice.Status.CLOSED:
         _fail("__all__", "公示已结束，不能再登记异议；新的情况请作为线索反映")
     errors: dict = {}
+    content, received_on, raised_by = scrub([content, received_on, raised_by])
     received = _date({"r": received_on}, "r", "收到异议日期", errors, not_before=notice.starts_on,
                      not_after=min(notice.ends_on, today), before_label="公示开始日期 ")
     if "r" in errors:
@@ -1047,6 +1065,7 @@ def resolve_objection(actor, objection: Objection, *, outcome: str, resolution: 
         _fail("__all__", "案件已不在该公示环节，异议不能按本环节处理")
     errors: dict = {}
     resolvable = {k: v for k, v in Objection.Outcome.choices if k in Objection.RESOLVABLE}
+    outcome, resolution = scrub([outcome, resolution])
     outcome = _choice({"o": outcome}, "o", "处理结果", resolvable, errors)
     if "o" in errors:
         errors["outcome"] = errors.pop("o")
@@ -1092,7 +1111,7 @@ def record_system_entry(actor, case: Case, *, entered_on, today: dt.date | None 
     if case.system_entered_on:
         _fail("__all__", f"已于{case.system_entered_on:%Y-%m-%d}登记录入国家系统，不能重复登记")
     errors: dict = {}
-    entered = _date({"e": entered_on}, "e", "录入日期", errors, not_before=case.filed_on, not_after=today,
+    entered = _date({"e": scrub(entered_on)}, "e", "录入日期", errors, not_before=case.filed_on, not_after=today,
                     before_label="备案日期 ")
     if "e" in errors:
         _fail("entered_on", errors["e"])

@@ -100,16 +100,17 @@ def _decorate(user, cases, day):
 @login_required
 def case_list(request):
     user, day = request.user, today()
+    params = services.scrub(request.GET.dict())
     qs = cases_visible_to(user).select_related("household")
-    status = request.GET.get("status", "")
+    status = params.get("status", "")
     if status in CaseStatus.values:
         qs = qs.filter(status=status)
-    step = request.GET.get("step", "").strip()
+    step = params.get("step", "").strip()
     if step:
         qs = qs.filter(current_step=step)
-    if request.GET.get("overdue"):
+    if params.get("overdue"):
         qs = qs.filter(status=CaseStatus.OPEN, current_due_on__lt=day)
-    q = request.GET.get("q", "").strip()
+    q = params.get("q", "").strip()
     if q:
         qs = qs.filter(Q(reference__icontains=q) | Q(household__number__startswith=q) | Q(applicant_name__startswith=q))
     total = qs.count()
@@ -126,7 +127,7 @@ def case_list(request):
     if profile is not None:
         steps = [(s.key, s.name) for s in parse_procedure(profile.data, "identification").steps]
     counts = {s: cases_visible_to(user).filter(status=s).count() for s in CaseStatus.values}
-    query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    query = {k: v for k, v in params.items() if k != "page" and v}
     return render(request, "cases/case_list.html", {
         "cases": items, "total": total, "page": page, "pages": pages, "query": query, "status": status,
         "step": step, "q": q, "steps": steps, "statuses": CaseStatus.choices, "counts": counts,
@@ -192,7 +193,7 @@ def case_open(request):
     user, day = request.user, today()
     pk = request.GET.get("household") or request.POST.get("household")
     if not pk:
-        q = request.GET.get("q", "").strip()
+        q = services.scrub(request.GET.get("q", "")).strip()
         results = []
         if q:
             found = list(search_households(user, HouseholdFilters(q=q))[:20])
