@@ -128,3 +128,12 @@ def test_an_administrator_home_links_the_back_office(login, county):
     admin = user("admin", Role.ADMINISTRATOR, county["county"], is_staff=True, is_superuser=True)
     page = login(admin).get("/").content.decode()
     assert "/admin/" in page
+
+
+def test_nul_characters_never_reach_the_database(login, personas, households):
+    """PostgreSQL refuses NUL in text: the API parser and list filters drop it."""
+    client = login(personas["cadre_a"])
+    assert client.get("/households/", {"q": "蔡\x00"}).status_code == 200
+    assert client.get("/api/households", {"q": "蔡\x00", "division": "340621\x00"}).json()["total"] == 2
+    r = client.patch(f"/api/households/{households['a1'].pk}", {"address": "蔡桥\x00村"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["address"] == "蔡桥村"

@@ -6,6 +6,7 @@ from ninja.security import django_auth
 from .cases import router as cases_router
 from .errors import install as install_error_handlers
 from .interop import router as interop_router
+from .parser import CleanParser
 from .registry import router as registry_router
 
 api = NinjaAPI(
@@ -13,6 +14,7 @@ api = NinjaAPI(
     version="1",
     description="农户、家庭成员等数据的读写接口。与页面相同的权限范围、校验与操作留痕。使用登录会话认证（写操作需 CSRF 令牌）。",
     auth=django_auth,
+    parser=CleanParser(),
     docs_url="/docs",
 )
 api.add_router("/", registry_router)

@@ -25,7 +25,7 @@ class HouseholdFilters:
 
     @classmethod
     def from_params(cls, params) -> HouseholdFilters:
-        return cls(**{k: (params.get(k) or "").strip() for k in ("q", "division", "category", "tag", "status")})
+        return cls(**{k: (params.get(k) or "").replace("\x00", "").strip() for k in ("q", "division", "category", "tag", "status")})
 
     def as_query(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v}
