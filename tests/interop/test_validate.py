@@ -104,10 +104,12 @@ def test_household_values_must_agree_on_every_member_row_R_INT_02(county, xlsx, 
 
 def test_other_county_rows_and_bad_values_are_refused_R_INT_02(county, xlsx, family):
     rows = family()
-    rows[0]["县"] = "相山区"
+    for r in rows:
+        r["县"] = "相山区"
     other = family("3406211002019002", "王大山")
     other[0]["民族"] = "火星族"
-    other[1]["识别监测时间"] = "2023-13"
+    for r in other:
+        r["识别监测时间"] = "2023-13"
     prep = _prepare(xlsx, county, rows + other)
     issues = _issues(prep)
     assert any(col == "县" and "不是本次导入的濉溪县" in msg for _, col, msg in issues)
@@ -116,15 +118,16 @@ def test_other_county_rows_and_bad_values_are_refused_R_INT_02(county, xlsx, fam
 
 
 def test_dates_in_national_formats_R_INT_01(county, xlsx, family):
-    rows = family()
-    for r, month in zip(rows, ["202303", "2023年03月", "2023-03"], strict=True):
-        r["识别监测时间"] = month
-    rows[1]["识别监测时间"] = rows[2]["识别监测时间"] = "2023年3月"
-    rows[0]["识别监测时间"] = "2023年03月"
+    rows = []
+    for i, month in enumerate(["202303", "2023年03月", "2023-03", "2023年3月"]):
+        household = family(f"340621100201900{i}", f"户主{i}")
+        for r in household:
+            r["识别监测时间"] = month
+        rows += household
     rows[0]["出生日期"] = "19690407"
     prep = _prepare(xlsx, county, rows)
     assert _issues(prep) == []
-    assert prep.households["h_included_on"].to_list() == ["2023-03"]
+    assert prep.households["h_included_on"].to_list() == ["2023-03"] * 4
 
 
 def test_unknown_columns_are_reported_not_fatal_R_INT_01(county, xlsx, family):

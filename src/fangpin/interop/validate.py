@@ -38,11 +38,6 @@ HOUSEHOLD_CHECKS = {
     "per_capita_net_income", "e_net_income", "e_per_capita_net_income", "risk_resolved_again",
 }
 PLACE_FIELDS = ("county", "township", "village", "group")
-# Household columns whose name is not h_<field key>: the file column they come from.
-COLUMN_SOURCE = {
-    "h_phone": "household_phone", "h_category": "monitored_category", "h_risk_types": "risk_1",
-    "h_included_on": "identified_month", "h_eliminated_on": "eliminated_month",
-}
 INCOME_GROUPS = {
     "wage": ("wage_total", ("wage_public_welfare",), "wage_other"),
     "property": ("property_total", ("property_dividend",), "property_other"),
@@ -93,10 +88,11 @@ class _Issues:
         if frame.height:
             self.frames.append(frame.select([pl.col(k).cast(t) for k, t in ISSUE_SCHEMA.items()]))
 
-    def from_mask(self, df: pl.DataFrame, message: pl.Expr, column: str, level: str = REFUSED):
-        """``message`` is null where the row is fine."""
-        hit = df.select(pl.col("_row").alias("row"), pl.col("_hkey").alias("hkey"), message.alias("message"))
-        hit = hit.filter(pl.col("message").is_not_null())
+    def from_mask(self, df: pl.DataFrame, check: _Check, column: str, level: str = REFUSED):
+        """Add an issue for every row where the check's condition holds."""
+        if not df.select(check.cond.any()).item():
+            return
+        hit = df.filter(check.cond).select(pl.col("_row").alias("row"), pl.col("_hkey").alias("hkey"), check.text.alias("message"))
         if hit.height:
             self.add_frame(hit.with_columns(pl.lit(level).alias("level"), pl.lit(column).alias("column")))
 
@@ -109,8 +105,16 @@ class _Issues:
         return pl.concat(self.frames, how="vertical").sort(["row", "column"], nulls_last=True)
 
 
-def _msg(cond: pl.Expr, text: pl.Expr | str) -> pl.Expr:
-    return pl.when(cond).then(text if isinstance(text, pl.Expr) else pl.lit(text)).otherwise(pl.lit(None, pl.String))
+@dataclass
+class _Check:
+    """A row check: where ``cond`` holds, the row gets ``text`` (built only for those rows)."""
+
+    cond: pl.Expr
+    text: pl.Expr
+
+
+def _msg(cond: pl.Expr, text: pl.Expr | str) -> _Check:
+    return _Check(cond.fill_null(False), text if isinstance(text, pl.Expr) else pl.lit(text))
 
 
 def _quoted(expr: pl.Expr) -> pl.Expr:
@@ -252,8 +256,15 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
         member_present |= {"id_number", "name", "relation"} | ({"person_number"} if "head_person_number" in present else set())
     df = _member_columns(df, present, member_present, grain, header, issues)
 
-    # --- household fields -------------------------------------------------------------------
-    df, household_cols = _household_columns(df, present, profile, header, issues)
+    # --- household fields: repeated on every member row, so checked for agreement on the raw text
+    # and then normalised once per household (its first row) --------------------------------------
+    household_keys = [k for k in sorted(present) if is_household_field(k)]
+    keyed = df.filter(pl.col("_hkey").is_not_null())
+    if grain == "person":
+        _check_household_consistency(keyed, household_keys, header, issues)
+    sizes = keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
+    hdf = keyed.unique("_hkey", keep="first", maintain_order=True).select(["_row", "_hkey", *household_keys])
+    hdf, household_cols = _household_columns(hdf, present, profile, header, issues)
 
     # --- same-meaning repeated columns and duplicate headers ----------------------------------
     for pos, text, key in colmap.same_as:
@@ -266,23 +277,16 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
             issues.add(WARNING, rows[0], text, f"与「{first}」的值不一致（共{cmp.height}行，如第{'、'.join(map(str, rows))}行），以「{first}」为准", None)
     if "risk_resolved_again" in present and "risk_resolved" in present:
         issues.from_mask(
-            df,
+            hdf,
             _msg(pl.col("risk_resolved_again") != pl.col("risk_resolved"), f"与「{header('risk_resolved')}」不一致，以「{header('risk_resolved')}」为准"),
             header("risk_resolved_again"), WARNING,
         )
 
     member_cols = [c for c in df.columns if c.startswith("m_")]
-    # --- household consistency and structure --------------------------------------------------
     if grain == "person":
-        _check_household_consistency(df, household_cols, header, issues)
-        _check_structure(df, present, header, issues)
+        _check_structure(df, hdf, present, header, issues)
     _check_duplicate_keys(df, grain, header, issues)
-
-    households = (
-        df.filter(pl.col("_hkey").is_not_null())
-        .group_by("_hkey", maintain_order=True)
-        .agg([pl.col(c).first() for c in household_cols] + [pl.col("_row").first().alias("_first_row"), pl.len().alias("_row_count")])
-    )
+    households = hdf.select(["_hkey", *household_cols, pl.col("_row").alias("_first_row")]).join(sizes, on="_hkey", how="left")
     rows = df.select(["_row", "_hkey", *member_cols])
     layout = detect_layout(present)
     return Prepared(grain, colmap, frozenset(present), rows, households, issues.frame(), layout, household_cols, member_cols)
@@ -560,31 +564,26 @@ def _household_columns(df, present, profile, header, issues: _Issues):
     return df, cols
 
 
-def _check_household_consistency(df, household_cols, header, issues: _Issues):
+def _check_household_consistency(keyed, keys, header, issues: _Issues):
     """Household values repeat on every member row; rows that disagree refuse the household."""
-    cols = [c for c in household_cols if c not in ("h_head_name", "h_head_id_number", "h_head_person_number")]
-    if not cols:
+    if not keys:
         return
-    keyed = df.filter(pl.col("_hkey").is_not_null())
-    hashed = keyed.select("_hkey", "_row", pl.struct(cols).hash().alias("_h"))
+    hashed = keyed.select("_hkey", pl.struct(keys).hash().alias("_h"))
     bad_keys = hashed.group_by("_hkey").agg(pl.col("_h").n_unique().alias("n")).filter(pl.col("n") > 1)["_hkey"]
     if not bad_keys.len():
         return
     sub = keyed.filter(pl.col("_hkey").is_in(bad_keys.implode()))
-    for c in cols:
-        key = COLUMN_SOURCE.get(c) or c.split("_", 1)[1]
-        shown_value = (pl.col(c) / 100).cast(pl.String) if sub.schema[c] == pl.Int64 else pl.col(c).cast(pl.String)
-        diff = sub.group_by("_hkey").agg(pl.col(c).n_unique().alias("n"), pl.col("_row"), shown_value.alias("v")).filter(pl.col("n") > 1)
+    for key in keys:
+        diff = sub.group_by("_hkey").agg(pl.col(key).n_unique().alias("n"), pl.col("_row"), pl.col(key).alias("v")).filter(pl.col("n") > 1)
         for hkey, rows, values in diff.select("_hkey", "_row", "v").iter_rows():
             shown = "、".join(f"第{r}行“{v or ''}”" for r, v in list(zip(rows, values, strict=False))[:4])
-            name = header(key) if key in FIELDS else key
+            name = header(key)
             issues.add(REFUSED, rows[0], name, f"同一户（户编号{hkey}）各成员行的「{name}」不一致：{shown}", hkey)
 
 
-def _check_structure(df, present, header, issues: _Issues):
+def _check_structure(df, hdf, present, header, issues: _Issues):
     """One 户主, at most one 配偶, head and spouse of different sex, 户主证件号码 matches the head row."""
-    keyed = df.filter(pl.col("_hkey").is_not_null()).select("_hkey", "_row", "m_relation", "m_sex", "m_id_number", "m_name",
-                                                             *(["h_head_id_number"] if "head_id_number" in present else []))
+    keyed = df.filter(pl.col("_hkey").is_not_null()).select("_hkey", "_row", "m_relation", "m_sex", "m_id_number", "m_name")
     rel_col = header("relation")
     agg = keyed.group_by("_hkey", maintain_order=True).agg(
         (pl.col("m_relation") == "户主").sum().alias("heads"),
@@ -607,7 +606,7 @@ def _check_structure(df, present, header, issues: _Issues):
     for hkey, rows, sex in same.select("_hkey", "spouse_rows", "head_sex").iter_rows():
         issues.add(REFUSED, rows[0], sex_col, f"户编号{hkey}的户主与配偶性别相同（均为{sex}）", hkey)
     if "head_id_number" in present:
-        mismatch = keyed.join(agg.select("_hkey", "head_id"), on="_hkey").filter(
+        mismatch = hdf.select("_hkey", "_row", "h_head_id_number").join(agg.select("_hkey", "head_id"), on="_hkey").filter(
             (pl.col("h_head_id_number") != "") & pl.col("head_id").is_not_null() & (pl.col("h_head_id_number") != pl.col("head_id"))
         )
         for hkey, row, value in mismatch.group_by("_hkey", maintain_order=True).agg(pl.col("_row").first(), pl.col("h_head_id_number").first()).iter_rows():
