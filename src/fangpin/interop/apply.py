@@ -198,25 +198,37 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
         BulkWriter(MemberMove, ["member_id", "from_household_id", "to_household_id", "reason", "moved_at", "actor_id"]).write(moves)
 
 
+def decimal_text(expr: pl.Expr) -> pl.Expr:
+    """Cents → exact decimal text (``-12.05``) for the database."""
+    magnitude = expr.abs()
+    text = pl.concat_str([(magnitude // 100).cast(pl.String), pl.lit("."), (magnitude % 100).cast(pl.String).str.zfill(2)])
+    return pl.when(expr < 0).then(pl.concat_str([pl.lit("-"), text])).otherwise(text)
+
+
 def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
-    if not plan.income_writes:
+    if not plan.income_frames:
+        return
+    frame = pl.concat(plan.income_frames, how="vertical")
+    if not frame.height:
         return
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    inserts = [w for w in plan.income_writes if w["i_id"] is None]
-    updates = [w for w in plan.income_writes if w["i_id"] is not None]
-    if inserts:
+    ids = pl.DataFrame({"hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"hkey": pl.String, "_hid": pl.Int64})
+    frame = frame.join(ids, on="hkey", how="left").with_columns(
+        [decimal_text(pl.col(k)).alias(k) for k in (*MONEY_PARTS, "net", "per_capita")]
+    )
+    values = [*MONEY_PARTS, "size", "net", "per_capita"]
+    inserts = frame.filter(pl.col("i_id").is_null())
+    if inserts.height:
         names = ["household_id", "year", "period", "month", "purpose", *MONEY_PARTS, "household_size", "net_income",
                  "per_capita_net_income", "entered_by_id", "entered_at"]
-        BulkWriter(IncomeRecord, names).write(
-            (hkey_to_id[w["hkey"]], w["year"], "annual", None, w["purpose"], *(w["parts"][k] for k in MONEY_PARTS),
-             w["size"], w["net"], w["per_capita"], actor_id, now)
-            for w in inserts
-        )
-    if updates:
+        rows = inserts.select("_hid", "year", pl.lit("annual").alias("_p"), pl.lit(None).alias("_m"), "purpose", *values,
+                              pl.lit(actor_id).alias("_a"), pl.lit(now).alias("_t"))
+        BulkWriter(IncomeRecord, names).write(rows.iter_rows())
+    updates = frame.filter(pl.col("i_id").is_not_null())
+    if updates.height:
         fields = [*MONEY_PARTS, "household_size", "net_income", "per_capita_net_income", "entered_by_id", "entered_at"]
-        bulk.update_rows(IncomeRecord, fields, [
-            (w["i_id"], *(w["parts"][k] for k in MONEY_PARTS), w["size"], w["net"], w["per_capita"], actor_id, now) for w in updates
-        ])
+        rows = updates.select("i_id", *values, pl.lit(actor_id).alias("_a"), pl.lit(now).alias("_t"))
+        bulk.update_rows(IncomeRecord, fields, list(rows.iter_rows()))
 
 
 def _write_measures(plan: Plan, hkey_to_id: dict[str, int], now) -> None:

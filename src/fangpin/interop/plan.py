@@ -58,7 +58,7 @@ class Plan:
     member_updates: list[tuple[int, dict]] = field(default_factory=list)
     member_moves: list[tuple[int, int | str, int | str]] = field(default_factory=list)  # (member id, from h_id, to h_id or hkey)
     deactivations: list[tuple[int, str]] = field(default_factory=list)
-    income_writes: list[dict] = field(default_factory=list)
+    income_frames: list[pl.DataFrame] = field(default_factory=list)  # new or changed income records (cents)
     measure_inserts: list[dict] = field(default_factory=list)
     measure_updates: list[tuple[int, str, list]] = field(default_factory=list)
     measure_deletes: list[int] = field(default_factory=list)
@@ -160,7 +160,10 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
             "moved": len(plan.member_moves),
             "deactivated": len(plan.deactivations),
         },
-        "incomes": {"create": sum(1 for w in plan.income_writes if w["i_id"] is None), "update": sum(1 for w in plan.income_writes if w["i_id"] is not None)},
+        "incomes": {
+            "create": sum(f.filter(pl.col("i_id").is_null()).height for f in plan.income_frames),
+            "update": sum(f.filter(pl.col("i_id").is_not_null()).height for f in plan.income_frames),
+        },
         "measures": {"create": len(plan.measure_inserts), "update": len(plan.measure_updates), "delete": len(plan.measure_deletes)},
         "divisions": {"create": len(new_divisions)},
         "rows": prep.rows.height,
@@ -583,7 +586,7 @@ def _income_changes(plan: Plan, hh, rows, state: CountyState, prep: Prepared, op
         elim_month = pl.col("h_eliminated_on") if "eliminated_month" in present else pl.col("eliminated_on").fill_null("").str.slice(0, 7)
         year = pl.coalesce(elim_month.str.slice(0, 4).cast(pl.Int64, strict=False), pl.lit(today.year))
         blocks.append(("e_", [k[2:] for k in elim_keys], pl.lit("elimination"), year))
-    from fangpin.policy.income import LABELS, summarize
+    from fangpin.policy.income import LABELS
 
     incomes = income_totals(state.incomes)
     for prefix, keys, purpose, year in blocks:
@@ -634,28 +637,41 @@ def _income_changes(plan: Plan, hh, rows, state: CountyState, prep: Prepared, op
         block = block.filter(~pl.col("_hkey").is_in(list(plan.refused)))
         diff = pl.any_horizontal([pl.col(f"n_{k}") != pl.col(k).fill_null(-1) for k in MONEY_PARTS] + [pl.col("_size") != pl.col("household_size").fill_null(-1)])
         block = block.with_columns(diff.alias("_diff"))
-        changed = block.filter(pl.col("i_id").is_null() | pl.col("_diff"))
-        for row in changed.select("_hkey", "h_id", "i_id", "_year", "_purpose", "_size", *[f"n_{k}" for k in MONEY_PARTS], *MONEY_PARTS, "household_size").iter_rows(named=True):
-            parts = {k: row[f"n_{k}"] / 100 for k in MONEY_PARTS}
-            from decimal import Decimal
-
-            dparts = {k: (Decimal(row[f"n_{k}"]) / 100).quantize(Decimal("0.01")) for k in MONEY_PARTS}
-            summary = summarize(dparts, int(row["_size"]))
-            plan.income_writes.append({
-                "hkey": row["_hkey"], "h_id": row["h_id"], "i_id": row["i_id"], "year": row["_year"], "purpose": row["_purpose"],
-                "parts": dparts, "size": int(row["_size"]), "net": summary.net, "per_capita": summary.per_capita,
-            })
-            if row["h_id"] is not None:
-                label = {"regular": "年度收入", "identification": "识别时收入", "elimination": "风险消除后收入"}[row["_purpose"]]
-                label = f"{row['_year']}{label}"
-                before = {LABELS[k]: row[k] / 100 for k in MONEY_PARTS if row[k] is not None and row[k] != row[f"n_{k}"]}
-                after = {LABELS[k]: parts[k] for k in MONEY_PARTS if row[k] is None or row[k] != row[f"n_{k}"]}
-                if row["household_size"] != row["_size"]:
-                    before["家庭人口数"], after["家庭人口数"] = row["household_size"], row["_size"]
-                b, a = out.setdefault(row["_hkey"], ({}, {}))
-                b[label], a[label] = before or None, after
+        changed = block.filter(pl.col("i_id").is_null() | pl.col("_diff")).with_columns(
+            net_cents(pl.col).alias("_net"),
+        ).with_columns(per_capita_cents(pl.col("_net"), pl.col("_size")).alias("_per_capita"))
+        plan.income_frames.append(changed.select(
+            pl.col("_hkey").alias("hkey"), "h_id", "i_id", pl.col("_year").alias("year"), pl.col("_purpose").alias("purpose"),
+            pl.col("_size").alias("size"), *[pl.col(f"n_{k}").alias(k) for k in MONEY_PARTS], pl.col("_net").alias("net"),
+            pl.col("_per_capita").alias("per_capita"),
+        ))
+        existing = changed.filter(pl.col("h_id").is_not_null())
+        for row in existing.select("_hkey", "_year", "_purpose", "_size", *[f"n_{k}" for k in MONEY_PARTS], *MONEY_PARTS, "household_size").iter_rows(named=True):
+            label = {"regular": "年度收入", "identification": "识别时收入", "elimination": "风险消除后收入"}[row["_purpose"]]
+            label = f"{row['_year']}{label}"
+            before = {LABELS[k]: row[k] / 100 for k in MONEY_PARTS if row[k] is not None and row[k] != row[f"n_{k}"]}
+            after = {LABELS[k]: row[f"n_{k}"] / 100 for k in MONEY_PARTS if row[k] is None or row[k] != row[f"n_{k}"]}
+            if row["household_size"] != row["_size"]:
+                before["家庭人口数"], after["家庭人口数"] = row["household_size"], row["_size"]
+            b, a = out.setdefault(row["_hkey"], ({}, {}))
+            b[label], a[label] = before or None, after
         _income_checks(plan, block, prefix, present, header)
     return out
+
+
+TRANSFER_PARTS = ("transfer_family_planning", "transfer_dibao", "transfer_tekun", "transfer_pension", "transfer_eco", "transfer_other")
+
+
+def net_cents(c=pl.col) -> pl.Expr:
+    """家庭纯收入 in cents from the part columns ``n_<part>`` (the rule of ``policy.income.summarize``)."""
+    parts = ["wage_public_welfare", "wage_other", "production_income", "property_dividend", "property_other", *TRANSFER_PARTS]
+    return pl.sum_horizontal([c(f"n_{k}") for k in parts]) - c("n_production_expense")
+
+
+def per_capita_cents(net: pl.Expr, size: pl.Expr) -> pl.Expr:
+    """人均纯收入 in cents: net ÷ size rounded half away from zero, exactly as ``summarize`` (Decimal ROUND_HALF_UP)."""
+    magnitude = (net.abs() * 2 + size) // (size * 2)
+    return pl.when(net < 0).then(-magnitude).otherwise(magnitude)
 
 
 def _income_checks(plan: Plan, block, prefix, present, header):
