@@ -74,6 +74,15 @@ def _month_date(text: str | None):
     return dt.date.fromisoformat(text + "-01") if text else None
 
 
+def _month_date_expr(expr: pl.Expr) -> pl.Expr:
+    """``YYYY-MM`` → ISO date of the month's first day (null when empty)."""
+    return pl.when(expr != "").then(pl.concat_str([expr, pl.lit("-01")])).otherwise(pl.lit(None, pl.String))
+
+
+def _bool_expr(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr == YES).then(pl.lit(True)).when(expr == NO).then(pl.lit(False)).otherwise(pl.lit(None, pl.Boolean))
+
+
 def _extra_json(frame: pl.DataFrame, columns: list[str], type_wanted: pl.Expr | None) -> pl.Series:
     """JSON of the household/member extra fields, leaving out empty values."""
     fields = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(FIELDS[c.split("_", 1)[1]].header) for c in columns]
@@ -110,22 +119,23 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[
         "risk_types", "elimination_mode", "eliminated_on", "no_labour_household", "phone", "water_secure",
         "housing_grade", "extra", "created_at", "updated_at",
     ])
-    get = {c: (lambda r, c=c: r.get(c)) for c in cols}
-
-    def rows():
-        for r in frame.iter_rows(named=True):
-            risks = r.get("h_risk_types") or ""
-            danger = r.get("h_dangerous_house") or ""
-            yield (
-                r["_new_id"], r["_hkey"], codes[r["village_code"]], codes.get(r.get("group_code")) if r.get("group_code") else None,
-                r["_division"], r["t_category"], r["t_status"], _month_date(r.get("h_included_on")),
-                json.dumps([v for v in risks.split(",") if v], ensure_ascii=False), r.get("h_elimination_mode") or "",
-                _month_date(r.get("h_eliminated_on")), r.get("h_no_labour") == YES, r.get("h_phone") or "",
-                _bool_db(r.get("h_safe_water")), "C" if danger == YES else "B" if danger == NO else "", r["_extra"], now, now,
-            )
-
-    del get
-    writer.write(rows())
+    text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
+    ids = pl.DataFrame({"code": list(codes), "id": list(codes.values())}, schema={"code": pl.String, "id": pl.Int64})
+    frame = frame.join(ids.rename({"code": "village_code", "id": "_village_id"}), on="village_code", how="left")
+    if has("group_code"):
+        frame = frame.join(ids.rename({"code": "group_code", "id": "_group_id"}), on="group_code", how="left")
+    risks = text("h_risk_types")
+    rows = frame.select(
+        "_new_id", "_hkey", "_village_id", pl.col("_group_id") if has("group_code") else pl.lit(None, pl.Int64).alias("_group_id"),
+        "_division", "t_category", "t_status", _month_date_expr(text("h_included_on")).alias("_inc"),
+        pl.when(risks == "").then(pl.lit("[]")).otherwise(pl.concat_str([pl.lit('["'), risks.str.replace_all(",", '","'), pl.lit('"]')])).alias("_risks"),
+        text("h_elimination_mode").alias("_mode"), _month_date_expr(text("h_eliminated_on")).alias("_elim"),
+        (text("h_no_labour") == YES).alias("_nolabour"), text("h_phone").alias("_phone"),
+        _bool_expr(text("h_safe_water")).alias("_water"),
+        pl.when(text("h_dangerous_house") == YES).then(pl.lit("C")).when(text("h_dangerous_house") == NO).then(pl.lit("B")).otherwise(pl.lit("")).alias("_grade"),
+        "_extra", pl.lit(now).alias("_c"), pl.lit(now).alias("_u"),
+    )
+    writer.write(rows.iter_rows())
     hkey_to_id.update(dict(frame.select("_hkey", "_new_id").iter_rows()))
     return hkey_to_id
 
@@ -158,22 +168,20 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
                  "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone",
                  "person_number", "active", "extra", "created_at"]
         writer = BulkWriter(Member, names)
-
-        def rows():
-            for r in frame.iter_rows(named=True):
-                relation = r.get("m_relation") or ""
-                yield (
-                    hkey_to_id[r["_hkey"]], r["m_id_number"], r["m_name"], r["m_sex"],
-                    dt.date.fromisoformat(r["m_birth_date"]) if r["m_birth_date"] else None,
-                    relation, RELATION_ORDER.get(relation, 99), r.get("m_ethnicity") or "", r.get("m_political") or "",
-                    r.get("m_education") or "", r.get("m_student_status") or "", r.get("m_health") or "",
-                    r.get("m_disability_grade") or "", r.get("m_labour") or "", int(r.get("m_months_worked") or 0),
-                    _bool_db(r.get("m_medical_insurance")), _bool_db(r.get("m_serious_illness_insurance")),
-                    _bool_db(r.get("m_pension_insurance")), r.get("m_dibao") == YES, r.get("m_tekun") == YES,
-                    r.get("m_phone") or "", r.get("m_person_number") or "", True, r["_extra"], now,
-                )
-
-        writer.write(rows())
+        text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
+        ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
+        order = pl.DataFrame({"m_relation": list(RELATION_ORDER), "_order": list(RELATION_ORDER.values())}, schema={"m_relation": pl.String, "_order": pl.Int64})
+        frame = frame.join(ids, on="_hkey", how="left").join(order, on="m_relation", how="left")
+        rows = frame.select(
+            "_hid", "m_id_number", "m_name", "m_sex", pl.when(text("m_birth_date") != "").then(text("m_birth_date")).alias("_birth"),
+            text("m_relation").alias("_relation"), pl.col("_order").fill_null(99), *[text(f"m_{k}").alias(f"_{k}") for k in (
+                "ethnicity", "political", "education", "student_status", "health", "disability_grade", "labour")],
+            text("m_months_worked").cast(pl.Int64, strict=False).fill_null(0).alias("_months"),
+            *[_bool_expr(text(f"m_{k}")).alias(f"_{k}") for k in ("medical_insurance", "serious_illness_insurance", "pension_insurance")],
+            (text("m_dibao") == YES).alias("_dibao"), (text("m_tekun") == YES).alias("_tekun"), text("m_phone").alias("_phone"),
+            text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra", pl.lit(now).alias("_c"),
+        )
+        writer.write(rows.iter_rows())
     if plan.member_updates:
         updates = []
         for m_id, values in plan.member_updates:
