@@ -117,7 +117,7 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[
     writer = BulkWriter(Household, [
         "id", "number", "village_id", "group_id", "division_code", "category", "monitoring_status", "included_on",
         "risk_types", "elimination_mode", "eliminated_on", "no_labour_household", "phone", "water_secure",
-        "housing_grade", "extra", "created_at", "updated_at",
+        "housing_grade", "extra",
     ])
     text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
     ids = pl.DataFrame({"code": list(codes), "id": list(codes.values())}, schema={"code": pl.String, "id": pl.Int64})
@@ -133,7 +133,7 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[
         (text("h_no_labour") == YES).alias("_nolabour"), text("h_phone").alias("_phone"),
         _bool_expr(text("h_safe_water")).alias("_water"),
         pl.when(text("h_dangerous_house") == YES).then(pl.lit("C")).when(text("h_dangerous_house") == NO).then(pl.lit("B")).otherwise(pl.lit("")).alias("_grade"),
-        "_extra", pl.lit(now).alias("_c"), pl.lit(now).alias("_u"),
+        "_extra",
     )
     writer.write(rows.iter_rows())
     hkey_to_id.update(dict(frame.select("_hkey", "_new_id").iter_rows()))
@@ -166,7 +166,7 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
         names = ["household_id", "id_number", "name", "sex", "birth_date", "relation", "relation_order", "ethnicity",
                  "political", "education", "student_status", "health", "disability_grade", "labour", "months_worked",
                  "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone",
-                 "person_number", "active", "extra", "created_at"]
+                 "person_number", "active", "extra"]
         writer = BulkWriter(Member, names)
         text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
         ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
@@ -179,7 +179,7 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
             text("m_months_worked").cast(pl.Int64, strict=False).fill_null(0).alias("_months"),
             *[_bool_expr(text(f"m_{k}")).alias(f"_{k}") for k in ("medical_insurance", "serious_illness_insurance", "pension_insurance")],
             (text("m_dibao") == YES).alias("_dibao"), (text("m_tekun") == YES).alias("_tekun"), text("m_phone").alias("_phone"),
-            text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra", pl.lit(now).alias("_c"),
+            text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra",
         )
         writer.write(rows.iter_rows())
     if plan.member_updates:
@@ -199,11 +199,11 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     for m_id, source, target in plan.member_moves:
         to_id = target if isinstance(target, int) else hkey_to_id[target]
-        moves.append((m_id, source, to_id, MOVE_REASON, now, actor_id))
+        moves.append((m_id, source, to_id, MOVE_REASON, actor_id))
     for m_id, hkey in plan.deactivations:
-        moves.append((m_id, hkey_to_id[hkey], None, MOVE_REASON + "：国家系统导出中已无此人", now, actor_id))
+        moves.append((m_id, hkey_to_id[hkey], None, MOVE_REASON + "：国家系统导出中已无此人", actor_id))
     if moves:
-        BulkWriter(MemberMove, ["member_id", "from_household_id", "to_household_id", "reason", "moved_at", "actor_id"]).write(moves)
+        BulkWriter(MemberMove, ["member_id", "from_household_id", "to_household_id", "reason", "actor_id"]).write(moves)
 
 
 def decimal_text(expr: pl.Expr) -> pl.Expr:
@@ -228,9 +228,9 @@ def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
     inserts = frame.filter(pl.col("i_id").is_null())
     if inserts.height:
         names = ["household_id", "year", "period", "month", "purpose", *MONEY_PARTS, "household_size", "net_income",
-                 "per_capita_net_income", "entered_by_id", "entered_at"]
+                 "per_capita_net_income", "entered_by_id"]
         rows = inserts.select("_hid", "year", pl.lit("annual").alias("_p"), pl.lit(None).alias("_m"), "purpose", *values,
-                              pl.lit(actor_id).alias("_a"), pl.lit(now).alias("_t"))
+                              pl.lit(actor_id).alias("_a"))
         BulkWriter(IncomeRecord, names).write(rows.iter_rows())
     updates = frame.filter(pl.col("i_id").is_not_null())
     if updates.height:
@@ -241,8 +241,8 @@ def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
 
 def _write_measures(plan: Plan, hkey_to_id: dict[str, int], now) -> None:
     if plan.measure_inserts:
-        BulkWriter(Measure, ["household_id", "category", "content", "items", "source", "created_at", "updated_at"]).write(
-            (hkey_to_id[m["hkey"]], m["category"], m["content"], json.dumps(m["items"], ensure_ascii=False), MeasureSource.NATIONAL, now, now)
+        BulkWriter(Measure, ["household_id", "category", "content", "items", "source"]).write(
+            (hkey_to_id[m["hkey"]], m["category"], m["content"], json.dumps(m["items"], ensure_ascii=False), MeasureSource.NATIONAL)
             for m in plan.measure_inserts
         )
     if plan.measure_updates:
@@ -257,7 +257,7 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -
     actor_name = str(actor) if actor is not None else "系统"
     actor_role = getattr(actor, "role", "") if actor is not None else ""
     writer = BulkWriter(Event, [
-        "at", "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id", "object_repr",
+        "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id", "object_repr",
         "household_id", "division_code", "before", "after", "source", "source_ref",
     ])
     names = profile.category_names()
@@ -279,7 +279,7 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -
         )["after"]
         for (hkey, division_code), after_json in zip(frame.select("_hkey", "_division").iter_rows(), after, strict=True):
             h_id = hkey_to_id[hkey]
-            rows.append((now, actor_id, actor_name, actor_role, CREATE_ACTION, "Household", str(h_id), f"户{hkey}",
+            rows.append((actor_id, actor_name, actor_role, CREATE_ACTION, "Household", str(h_id), f"户{hkey}",
                          h_id, division_code, None, after_json, kind, ref[:300]))
     divisions = dict(plan.households.filter(pl.col("action") == "update").select(
         "_hkey", pl.col("division_code")).iter_rows())
@@ -287,7 +287,7 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -
         if hkey not in hkey_to_id or hkey not in divisions:
             continue
         h_id = hkey_to_id[hkey]
-        rows.append((now, actor_id, actor_name, actor_role, UPDATE_ACTION, "Household", str(h_id), f"户{hkey}", h_id,
+        rows.append((actor_id, actor_name, actor_role, UPDATE_ACTION, "Household", str(h_id), f"户{hkey}", h_id,
                      divisions[hkey] or "", json.dumps(change["before"], ensure_ascii=False, default=str),
                      json.dumps(change["after"], ensure_ascii=False, default=str), kind, ref[:300]))
     count = len(rows)

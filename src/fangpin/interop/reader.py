@@ -325,8 +325,11 @@ def _read_csv(path: Path) -> Table:
 
 
 def _finish(frame: pl.DataFrame, headers: list[str], header_row: int, sheet: str, numeric: dict) -> Table:
-    data_cols = [c for c in frame.columns if c != "_row"]
-    frame = frame.with_columns([pl.col(c).cast(pl.String).fill_null("").str.strip_chars() for c in data_cols])
+    """Keep the columns the importer knows (the others are only reported by name), as stripped text."""
+    cm = map_columns(headers)
+    keep = sorted(set(cm.fields.values()) | {pos for pos, _, _ in cm.same_as})
+    data_cols = [col(pos) for pos in keep if col(pos) in frame.columns]
+    frame = frame.select([pl.col(c).cast(pl.String).fill_null("").str.strip_chars() for c in data_cols] + [pl.col("_row")])
     if data_cols:
         frame = frame.filter(pl.any_horizontal([pl.col(c) != "" for c in data_cols]))
     return Table(frame=frame, headers=headers, header_row=header_row, sheet_name=sheet, numeric_cells=numeric)
