@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -31,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         county = resolve_county(opts.get("county"), opts.get("profile"))
+        Path(opts["out"]).parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         bar = tqdm(total=100, desc="导出", unit="%", file=sys.stderr, disable=not sys.stderr.isatty())
         seen = {"pct": 0}
