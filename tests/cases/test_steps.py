@@ -147,7 +147,7 @@ def test_filing_makes_the_household_monitored_and_tracks_entry_within_one_day_R_
     assert (h.monitoring_status, h.category, h.included_on, h.risk_types) == (
         MonitoringStatus.MONITORED, "unstable_formerly_poor", filed_on, ["因病"])
     event = Event.objects.get(action="household.include")
-    assert event.before["monitoring_status"] == "none" and event.after["case"] == case.reference
+    assert event.before["monitoring_status"] == "none" and case.reference in event.after["reason"]
     assert case.system_entry_due_on == filed_on + dt.timedelta(days=1)
     items = [i["title"] for i in services_pending(personas["township_officer"], day)]
     assert any("录入全国防返贫监测信息系统" in t for t in items)

@@ -36,6 +36,7 @@ from fangpin.policy.eligibility import category_allowed
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, ProcedureError, StepDef, parse_procedure
 from fangpin.profiles.services import profile_for_county, working_calendar
 from fangpin.profiles.services import today as local_today
+from fangpin.registry import services as registry_services
 from fangpin.registry import vocab
 from fangpin.registry.models import Household, MonitoringStatus
 
@@ -390,21 +391,10 @@ def _apply_effect(case: Case, actor, on: dt.date, filed_on: dt.date) -> str:
     """Completing the final step (R-ID-07): the household becomes a monitored household."""
     proc = case.proc
     if proc.effect == "include_monitored":
-        household = Household.objects.select_for_update().get(pk=case.household_id)
-        if household.monitoring_status == MonitoringStatus.MONITORED:
-            _fail("__all__", "该户已是监测对象（风险未消除），不能重复纳入")
-        fields = ["category", "monitoring_status", "included_on", "risk_types", "elimination_mode", "eliminated_on"]
-        before = {f: getattr(household, f) for f in fields}
-        household.category = case.category
-        household.monitoring_status = MonitoringStatus.MONITORED
-        household.included_on = filed_on
-        household.risk_types = list(case.risk_types)
-        household.elimination_mode = ""
-        household.eliminated_on = None
-        household._change_reason = f"识别程序 {case.reference} 县级备案纳入监测"
-        household.save()
-        after = {f: getattr(household, f) for f in fields}
-        record(actor, "household.include", household, before=before, after={**after, "case": case.reference})
+        registry_services.include_in_monitoring(
+            actor, case.household, category=case.category, included_on=filed_on, risk_types=list(case.risk_types),
+            reason=f"识别程序 {case.reference} 县级备案纳入监测",
+        )
     case.status = CaseStatus.FILED
     case.filed_on = filed_on
     case.closed_on = on

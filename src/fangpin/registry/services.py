@@ -28,6 +28,7 @@ from .models import (
     IncomeRecord,
     Member,
     MemberMove,
+    MonitoringStatus,
     Tag,
 )
 
@@ -164,6 +165,37 @@ def change_category(actor, household: Household, category: str, reason: str) -> 
     household._change_reason = reason
     household.save()
     record(actor, "household.category", household, before=before, after={"category": category, "reason": reason})
+    return household
+
+
+MONITORING_FIELDS = ["category", "monitoring_status", "included_on", "risk_types", "elimination_mode", "eliminated_on"]
+
+
+@transaction.atomic
+def include_in_monitoring(actor, household: Household, *, category: str, included_on, risk_types: list[str],
+                          reason: str) -> Household:
+    """The household becomes a monitored household of ``category`` (R-ID-07).
+
+    Called by the procedure engine when a case is filed; the engine has checked the procedure, this
+    checks the registry side and records the change.
+    """
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    require_write_in(actor, household.division_code)
+    profile = profile_for_county(household.division_code)
+    if category not in profile.monitored_categories():
+        raise ValidationError({"category": f"户类别 {category or '（空）'} 不是本县的监测对象类别"})
+    if household.monitoring_status == MonitoringStatus.MONITORED:
+        raise ValidationError({"__all__": "该户已是监测对象（风险未消除），不能重复纳入"})
+    before = snapshot(household, MONITORING_FIELDS)
+    household.category = category
+    household.monitoring_status = MonitoringStatus.MONITORED
+    household.included_on = included_on
+    household.risk_types = list(risk_types)
+    household.elimination_mode = ""
+    household.eliminated_on = None
+    household._change_reason = reason
+    household.save()
+    record(actor, "household.include", household, before=before, after=snapshot(household, MONITORING_FIELDS) | {"reason": reason})
     return household
 
 
