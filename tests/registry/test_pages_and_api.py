@@ -137,3 +137,12 @@ def test_nul_characters_never_reach_the_database(login, personas, households):
     assert client.get("/api/households", {"q": "蔡\x00", "division": "340621\x00"}).json()["total"] == 2
     r = client.patch(f"/api/households/{households['a1'].pk}", {"address": "蔡桥\x00村"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["address"] == "蔡桥村"
+
+
+def test_the_household_page_offers_an_identification_application(login, personas, households):
+    client = login(personas["cadre_a"])
+    page = client.get(reverse("registry:household_detail", args=[households["a1"].pk])).content.decode()
+    assert f"/cases/new/?household={households['a1'].pk}" in page
+    monitored = client.get(reverse("registry:household_detail", args=[households["a2"].pk])).content.decode()
+    assert "受理识别申请" not in monitored
+    assert client.get(f"/cases/new/?household={households['a1'].pk}").status_code == 200
