@@ -175,6 +175,7 @@ def child(db: str, file: str, county: str, runs: int) -> None:
         results.append({
             "run": "first import" if run == 0 else "re-import (same file)", "rows": job.row_count,
             "check_s": round(t1 - t0, 1), "apply_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
+            "check_phases": job.preview.get("timings"), "apply_phases": job.counts.get("timings"),
             "households": job.counts["households"], "members": {k: job.counts["members"][k] for k in ("create", "update", "unchanged", "refused")},
         })
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -230,6 +231,8 @@ def main() -> None:
         for r in result["results"]:
             print(f"{db:8s} {r['run']:22s} rows={r['rows']} check={r['check_s']}s apply={r['apply_s']}s total={r['total_s']}s "
                   f"households={r['households']} members={r['members']}", flush=True)
+            print(f"{'':8s} dry run: {r['check_phases']}", flush=True)
+            print(f"{'':8s} apply:   {r['apply_phases']}", flush=True)
         print(f"{db:8s} peak RSS {result['peak_rss_mb']} MB", flush=True)
 
 

@@ -43,14 +43,16 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
         # A large page cache for the load keeps the index B-trees in memory (SQLite only; reset below).
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-1048576")
+    progress(1, "新建区划")
     codes = _create_divisions(plan, actor)
     progress(10, "写入农户")
     hkey_to_id = _insert_households(plan, codes, now, profile)
     _update_households(plan, codes, now)
     progress(35, "写入家庭成员")
     _write_members(plan, hkey_to_id, actor, now)
-    progress(70, "写入收入与帮扶措施")
+    progress(70, "写入收入记录")
     _write_incomes(plan, hkey_to_id, actor, now)
+    progress(78, "写入帮扶措施")
     _write_measures(plan, hkey_to_id, now)
     progress(85, "写入操作留痕")
     events = _write_events(plan, hkey_to_id, actor, now, profile)
