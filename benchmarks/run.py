@@ -117,7 +117,15 @@ def run_backend(name: str, args) -> dict:
         elif not args.keep and name == "sqlite":
             for f in (OUT / "sqlite").glob("fangpin.sqlite3*"):
                 f.unlink()
-    return {"backend": name, "generation": generation, **measured}
+    return {"backend": name, "generation": generation, "load_average_after": _load(), **measured}
+
+
+def _load() -> list[float]:
+    """1/5/15-minute load averages: figures measured on a busy machine are not comparable."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
 
 
 def measure_in_child(env, args) -> dict:
@@ -255,7 +263,12 @@ def report(runs: list[dict]) -> str:
     for run in runs:
         g = run["generation"]
         ok = "✓" if g["seconds"] <= TARGET_BUILD_S else "✗ 超过目标"
-        lines.append(f"\n{run['backend']}：生成 {g['households']} 户用时 {g['seconds']} 秒（目标 ≤ {TARGET_BUILD_S:.0f} 秒）{ok}")
+        load = run.get("load_average_after") or []
+        busy = f"；测后负载 {load[0]}（{os.cpu_count()} 核）" if load else ""
+        if g["households"] is None:
+            lines.append(f"\n{run['backend']}：当前数据库（未生成）{busy}")
+        else:
+            lines.append(f"\n{run['backend']}：生成 {g['households']} 户用时 {g['seconds']} 秒（目标 ≤ {TARGET_BUILD_S:.0f} 秒）{ok}{busy}")
         head = ["用户", "接口", "查询", "p50 ms", "p95 ms", "max ms", "SQL数", "结果户数", ""]
         rows = [head]
         for r in run["results"]:
@@ -270,6 +283,9 @@ def report(runs: list[dict]) -> str:
         slow = [r for r in run["results"] if r["p95_ms"] > TARGET_P95_MS]
         lines.append(f"p95 目标 ≤ {TARGET_P95_MS:.0f} ms：" + ("全部达标" if not slow else f"{len(slow)} 项未达标"))
     return "\n".join(lines)
+
+
+LOAD_AT_START = _load()
 
 
 def main(argv=None):
@@ -301,7 +317,8 @@ def main(argv=None):
         os.environ.setdefault("DJANGO_SECRET_KEY", BENCH_SECRET)
         print("== 当前数据库", flush=True)
         measured = measure(args.requests, args.seed)
-        runs.append({"backend": measured["vendor"], "generation": {"households": None, "seconds": 0}, **measured})
+        runs.append({"backend": measured["vendor"], "generation": {"households": None, "seconds": 0},
+                     "load_average_after": _load(), **measured})
     else:
         backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres else [])
         if not backends:
@@ -311,11 +328,11 @@ def main(argv=None):
     text = report(runs)
     print(text)
     OUT.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     meta = {
         "at": stamp, "households": args.households, "profile": args.profile, "seed": args.seed,
         "requests": args.requests, "python": platform.python_version(), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "target_p95_ms": TARGET_P95_MS, "target_build_s": TARGET_BUILD_S,
+        "cpus": os.cpu_count(), "load_average_start": LOAD_AT_START, "target_p95_ms": TARGET_P95_MS, "target_build_s": TARGET_BUILD_S,
     }
     path = OUT / f"bench-{stamp}.json"
     path.write_text(json.dumps({**meta, "runs": runs}, ensure_ascii=False, indent=1), encoding="utf-8")
