@@ -144,7 +144,8 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[
         pl.when(text("h_dangerous_house") == YES).then(pl.lit("C")).when(text("h_dangerous_house") == NO).then(pl.lit("B")).otherwise(pl.lit("")).alias("_grade"),
         "_extra",
     )
-    writer.write(rows.iter_rows())
+    with bulk.indexes_rebuilt(Household, rows.height):
+        writer.write(rows.iter_rows())
     hkey_to_id.update(dict(frame.select("_hkey", "_new_id").iter_rows()))
     return hkey_to_id
 
@@ -191,7 +192,8 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
             (text("m_dibao") == YES).alias("_dibao"), (text("m_tekun") == YES).alias("_tekun"), text("m_phone").alias("_phone"),
             text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra",
         )
-        writer.write(rows.iter_rows())
+        with bulk.indexes_rebuilt(Member, rows.height):
+            writer.write(rows.iter_rows())
     if plan.member_updates:
         updates = []
         for m_id, values in plan.member_updates:
@@ -241,7 +243,8 @@ def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
                  "per_capita_net_income", "entered_by_id"]
         rows = inserts.select("_hid", "year", pl.lit("annual").alias("_p"), pl.lit(None).alias("_m"), "purpose", *values,
                               pl.lit(actor_id).alias("_a"))
-        BulkWriter(IncomeRecord, names).write(rows.iter_rows())
+        with bulk.indexes_rebuilt(IncomeRecord, rows.height):
+            BulkWriter(IncomeRecord, names).write(rows.iter_rows())
     updates = frame.filter(pl.col("i_id").is_not_null())
     if updates.height:
         fields = [*MONEY_PARTS, "household_size", "net_income", "per_capita_net_income", "entered_by_id", "entered_at"]
@@ -301,5 +304,6 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -
                      divisions[hkey] or "", json.dumps(change["before"], ensure_ascii=False, default=str),
                      json.dumps(change["after"], ensure_ascii=False, default=str), kind, ref[:300]))
     count = len(rows)
-    writer.write(rows)
+    with bulk.indexes_rebuilt(Event, count):
+        writer.write(rows)
     return count

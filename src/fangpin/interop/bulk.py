@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from django.db import connection, models
 
@@ -72,3 +73,38 @@ def update_grouped(model, updates: Sequence[tuple[int, dict]], extra: dict | Non
     for key, rows in groups.items():
         total += update_rows(model, key, rows)
     return total
+
+
+@contextmanager
+def indexes_rebuilt(model: type[models.Model], incoming: int, *, threshold: int = 20_000):
+    """For a load larger than the table itself (a county's first import), drop the table's secondary
+    indexes, let the caller insert, and create them again: one sort per index instead of millions of
+    B-tree inserts. Indexes that back constraints (primary key, unique) stay. Inside the caller's
+    transaction, so a failure restores everything (SQLite and PostgreSQL have transactional DDL); on
+    PostgreSQL the dropped indexes lock the table until commit, which is why this only runs when the
+    table is smaller than the load.
+    """
+    table = model._meta.db_table
+    if incoming < threshold or model.objects.count() > incoming:
+        yield
+        return
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND i.schemaname = current_schema() "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [table],
+            )
+        else:
+            cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL", [table])
+        saved = cur.fetchall()
+        for name, _ in saved:
+            cur.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending foreign-key checks run now; CREATE INDEX needs none pending
+        for _, sql in saved:
+            cur.execute(sql)
+        if connection.vendor == "postgresql":
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -1,0 +1,33 @@
+"""Set-based writes used by the import: index rebuild around a large load, updates by primary key."""
+
+from django.db import connection, transaction
+
+from fangpin.assistance.models import Measure
+from fangpin.interop import bulk
+from fangpin.registry.bulk import BulkWriter
+
+
+def _indexes(table):
+    with connection.cursor() as cur:
+        return sorted(c["columns"].__repr__() + str(c["unique"]) for c in connection.introspection.get_constraints(cur, table).values() if c["index"])
+
+
+def test_indexes_are_rebuilt_around_a_large_load_R_INT_02(households):
+    table = Measure._meta.db_table
+    before = _indexes(table)
+    rows = [(h.pk, f"类别{i}", "其他", "[]", "national") for i, h in enumerate(households.values())]
+    with transaction.atomic():
+        with bulk.indexes_rebuilt(Measure, len(rows), threshold=0):
+            BulkWriter(Measure, ["household_id", "category", "content", "items", "source"]).write(rows)
+    assert _indexes(table) == before
+    assert Measure.objects.count() == len(rows)
+
+
+def test_update_rows_changes_only_the_given_rows_R_INT_02(households):
+    h = households["a1"]
+    m1 = Measure.objects.create(household=h, category="产业帮扶", content="其他", source="national")
+    m2 = Measure.objects.create(household=h, category="就业帮扶", content="技能培训", source="national")
+    assert bulk.update_rows(Measure, ["content", "items"], [(m1.pk, "劳务输出", ["劳务输出"])]) == 1
+    m1.refresh_from_db()
+    m2.refresh_from_db()
+    assert (m1.content, m1.items, m2.content) == ("劳务输出", ["劳务输出"], "技能培训")
