@@ -1057,6 +1057,12 @@ def wipe_county(county_code: str) -> dict[str, int]:
     generated = Event.objects.filter(action=BUILD_ACTION, division_code=county_code).exists()
     if not generated and county_household_count(county_code):
         raise DemoError(f"{county.name}的数据不是演示生成的，拒绝清空")
+    worked = Event.objects.filter(prefix_q("household__division_code", county_code)).count()
+    if worked:
+        raise DemoError(
+            f"{county.name}已有{worked}条针对农户的操作留痕；留痕不可改动，不能清空重建。"
+            "如需重新生成演示县，请删除数据库（SQLite 为 var/ 目录）后重新运行 make demo"
+        )
 
     tables = set(connection.introspection.table_names())
     deletes: list[tuple[type[models.Model], models.QuerySet]] = []
