@@ -145,7 +145,7 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[
         "_extra",
     )
     with bulk.indexes_rebuilt(Household, rows.height):
-        writer.write(rows.iter_rows())
+        bulk.insert_frame(Household, writer.columns, rows)
     hkey_to_id.update(dict(frame.select("_hkey", "_new_id").iter_rows()))
     return hkey_to_id
 
@@ -178,7 +178,6 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
                  "political", "education", "student_status", "health", "disability_grade", "labour", "months_worked",
                  "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone",
                  "person_number", "active", "extra"]
-        writer = BulkWriter(Member, names)
         text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
         ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
         order = pl.DataFrame({"m_relation": list(RELATION_ORDER), "_order": list(RELATION_ORDER.values())}, schema={"m_relation": pl.String, "_order": pl.Int64})
@@ -193,7 +192,7 @@ def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
             text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra",
         )
         with bulk.indexes_rebuilt(Member, rows.height):
-            writer.write(rows.iter_rows())
+            bulk.insert_frame(Member, names, rows)
     if plan.member_updates:
         updates = []
         for m_id, values in plan.member_updates:
@@ -244,7 +243,7 @@ def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
         rows = inserts.select("_hid", "year", pl.lit("annual").alias("_p"), pl.lit(None).alias("_m"), "purpose", *values,
                               pl.lit(actor_id).alias("_a"))
         with bulk.indexes_rebuilt(IncomeRecord, rows.height):
-            BulkWriter(IncomeRecord, names).write(rows.iter_rows())
+            bulk.insert_frame(IncomeRecord, names, rows)
     updates = frame.filter(pl.col("i_id").is_not_null())
     if updates.height:
         fields = [*MONEY_PARTS, "household_size", "net_income", "per_capita_net_income", "entered_by_id", "entered_at"]

@@ -108,3 +108,27 @@ def indexes_rebuilt(model: type[models.Model], incoming: int, *, threshold: int 
             cur.execute(sql)
         if connection.vendor == "postgresql":
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def insert_frame(model: type[models.Model], columns: Sequence[str], frame) -> None:
+    """Insert a polars frame (columns in ``columns`` order) through ``BulkWriter``'s column defaults.
+
+    On PostgreSQL the frame is written as CSV by polars and streamed into ``COPY … FROM STDIN``, which
+    avoids building a Python tuple per row; elsewhere the rows go through ``BulkWriter.write``.
+    """
+    import polars as pl
+
+    from fangpin.registry.bulk import BulkWriter
+
+    writer = BulkWriter(model, columns)
+    if connection.vendor != "postgresql":
+        writer.write(frame.iter_rows())
+        return
+    names = [f"_c{i}" for i in range(frame.width)]
+    full = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
+    data = full.write_csv(include_header=False, quote_style="non_numeric", null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+    connection.ensure_connection()
+    with connection.connection.cursor() as cur:
+        with cur.copy(f"COPY {writer.table} ({writer.column_sql}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(data.encode("utf-8"))

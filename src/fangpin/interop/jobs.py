@@ -112,9 +112,9 @@ def _reporter(job: ImportJob, extra: Progress | None, *, to_db: bool = True) -> 
 
 def _save_prepared(job: ImportJob, prep: Prepared, refused: set[str]) -> None:
     d = work_dir(job)
-    prep.rows.write_parquet(d / "rows.parquet")
-    prep.households.write_parquet(d / "households.parquet")
-    prep.issues.write_parquet(d / "issues.parquet")
+    prep.rows.write_parquet(d / "rows.parquet", compression="lz4")
+    prep.households.write_parquet(d / "households.parquet", compression="lz4")
+    prep.issues.write_parquet(d / "issues.parquet", compression="lz4")
     meta = {
         "grain": prep.grain, "present": sorted(prep.present), "layout": prep.layout,
         "household_columns": prep.household_columns, "member_columns": prep.member_columns,
@@ -252,6 +252,7 @@ def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
         job.progress, job.progress_label = 100, "导入完成"
         job.save()
         write_progress(job, 100, "导入完成", to_db=False)
+        discard_work(job, keep_progress=True)
     except ApplyRefused as exc:
         _fail(job, ImportStatus.FAILED, str(exc))
     except Exception as exc:  # noqa: BLE001
@@ -261,5 +262,11 @@ def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
     return job
 
 
-def discard_work(job: ImportJob) -> None:
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk), ignore_errors=True)
+def discard_work(job: ImportJob, *, keep_progress: bool = False) -> None:
+    """Remove the checked rows kept for the apply (the uploaded file itself stays, referenced by the audit)."""
+    folder = Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk)
+    if not keep_progress:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.glob("*.parquet"):
+        path.unlink(missing_ok=True)
