@@ -114,19 +114,24 @@ def insert_frame(model: type[models.Model], columns: Sequence[str], frame) -> No
     """Insert a polars frame (columns in ``columns`` order) through ``BulkWriter``'s column defaults.
 
     On PostgreSQL the frame is written as CSV by polars and streamed into ``COPY … FROM STDIN``, which
-    avoids building a Python tuple per row; elsewhere the rows go through ``BulkWriter.write``.
+    avoids building a Python tuple per row; on SQLite the frame's rows go straight to ``executemany``.
+    Date columns must already be ISO text and JSON columns JSON text.
     """
     import polars as pl
 
     from fangpin.registry.bulk import BulkWriter
 
     writer = BulkWriter(model, columns)
-    if connection.vendor != "postgresql":
-        writer.write(frame.iter_rows())
-        return
     names = [f"_c{i}" for i in range(frame.width)]
     full = frame.rename(dict(zip(frame.columns, names, strict=True)))
     full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
+    if connection.vendor != "postgresql":
+        # The frame already holds database values (ISO dates, JSON text) and the defaults are columns too,
+        # so rows go straight from polars to executemany.
+        marks = ", ".join(["%s"] * len(writer.all_columns))
+        with connection.cursor() as cur:
+            cur.executemany(f"INSERT INTO {writer.table} ({writer.column_sql}) VALUES ({marks})", full.iter_rows())
+        return
     data = full.write_csv(include_header=False, quote_style="non_numeric", null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
     connection.ensure_connection()
     with connection.connection.cursor() as cur:
