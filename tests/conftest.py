@@ -11,6 +11,9 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Fixtures for the schemathesis runs (officer_session, keep_test_connection).
+pytest_plugins = ["tests.apischema"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
