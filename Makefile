@@ -12,7 +12,7 @@ PROFILE ?= suixi
 SEED    ?= 2026
 HOST    ?= 127.0.0.1:8000
 
-.PHONY: demo setup venv assets migrate demo-data serve test lint test-sqlite test-postgres browser-deps bench clean
+.PHONY: demo setup venv assets migrate demo-data serve test lint test-sqlite test-postgres browser-deps bench bench-import clean
 
 demo: setup migrate demo-data serve
 
@@ -40,11 +40,20 @@ migrate: venv
 	$(MANAGE) load_profiles
 	$(MANAGE) seed_calendar
 
+DEMO_EXPORT ?= var/demo/national_monitoring_$(PROFILE).xlsx
+
+# The demo county is also written as a national-style export and read back through the importer:
+# the round trip must find nothing to change (import_national exits non-zero otherwise).
 demo-data: venv
 	$(MANAGE) build_demo --profile $(PROFILE) --households $(HOUSEHOLDS) --seed $(SEED) --if-empty
+	@mkdir -p $(dir $(DEMO_EXPORT))
+	$(MANAGE) export_national --profile $(PROFILE) --layout monitoring --national-style $(DEMO_EXPORT)
+	$(MANAGE) import_national $(DEMO_EXPORT) --profile $(PROFILE) --expect-no-changes
 	$(MANAGE) demo_logins
 
+# The background task worker (imports, exports) runs beside the web server and stops with it.
 serve: venv
+	@$(MANAGE) db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST)
 
 lint: venv
@@ -74,6 +83,9 @@ test-postgres: setup
 
 bench: venv
 	$(PYTHON) benchmarks/run.py
+
+bench-import: venv
+	$(PYTHON) benchmarks/import_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules src/fangpin/static/vendor var
