@@ -6,6 +6,7 @@ of village A and one of village B, a grid worker, a supervisor and a department 
 
 import datetime as dt
 import os
+import shutil
 
 import pytest
 
@@ -79,3 +80,21 @@ def login(client):
         return client
 
     return _login
+
+
+# --- real-browser journeys (Playwright driving Debian's chromium, see design/testing.md) -----------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": shutil.which("chromium") or "/usr/bin/chromium"}
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a phone-sized, touch, zh-CN browser context."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+

@@ -9,8 +9,8 @@ from fangpin.policy.idnumbers import make_id_number
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_cadre_registers_a_member_on_a_phone(live_server, phone_page, personas, households):
-    page = phone_page
+def test_a_cadre_registers_a_member_on_a_phone(live_server, phone, personas, households):
+    page = phone
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "cadre_a")
     page.fill("#id_password", "demo-pass-2026")

@@ -131,19 +131,6 @@ def opened(applicant_household, personas):
                               today=DAY).case
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    import shutil
-
-    return {**browser_type_launch_args, "executable_path": shutil.which("chromium") or "/usr/bin/chromium"}
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def advance(case: Case, personas, until: str, day: dt.date = DAY) -> tuple[Case, dt.date]:

@@ -81,11 +81,3 @@ def family():
         ]
 
     return _family
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Real-browser journeys use Debian's chromium (see design/testing.md)."""
-    import shutil
-
-    return {**browser_type_launch_args, "executable_path": shutil.which("chromium") or "/usr/bin/chromium"}

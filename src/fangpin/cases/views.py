@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import get_household_for
 from fangpin.areas.models import Division
-from fangpin.audit.context import using_source
 from fangpin.audit.models import Event
 from fangpin.audit.services import ACTION_LABELS
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, UNITS, parse_procedure
@@ -25,6 +24,7 @@ from fangpin.policy.profiles import ProfileError
 from fangpin.profiles.models import PolicyProfile
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.registry.queries import HouseholdFilters, heads_for, search_households
+from fangpin.web import apply_errors, profile_for_user, web_source
 
 from . import forms, services
 from .models import CaseAttachment, CaseStatus, CaseStep, Objection, Phase
@@ -47,31 +47,6 @@ ROLE_LABELS = dict(Role.choices)
 STATUS_BADGE = {CaseStatus.OPEN: "pending", CaseStatus.FILED: "done", CaseStatus.REJECTED: "rejected"}
 STATUS_LOOKUP_LIMIT = 10  # public status lookups per address per window
 STATUS_LOOKUP_WINDOW = 600  # seconds
-
-
-def _web(request):
-    return using_source("web", request.path)
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, msgs in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for msg in msgs:
-                form.add_error(target, msg)
-    else:
-        for msg in exc.messages:
-            form.add_error(None, msg)
-
-
-def _profile_for_user(user):
-    code = user.scope_code or ""
-    if len(code) < 6:
-        row = PolicyProfile.objects.order_by("county_code", "-version").first()
-        if row is None:
-            return None
-        code = row.county_code
-    return profile_for_county(code)
 
 
 def _category_choices(profile):
@@ -122,7 +97,7 @@ def case_list(request):
     pages = max(1, (total + size - 1) // size)
     page = min(page, pages)
     items = _decorate(user, qs.order_by("-opened_on", "-id")[(page - 1) * size: page * size], day)
-    profile = _profile_for_user(user)
+    profile = profile_for_user(user)
     steps = []
     if profile is not None:
         steps = [(s.key, s.name) for s in parse_procedure(profile.data, "identification").steps]
@@ -170,7 +145,7 @@ def procedure_page(request):
             latest.setdefault(r.key, r)
         profiles = [r.as_profile() for r in latest.values()]
     else:
-        p = _profile_for_user(user)
+        p = profile_for_user(user)
         profiles = [p] if p else []
     described = []
     for p in profiles:
@@ -217,7 +192,7 @@ def case_open(request):
         lead = {k: data.pop(k) for k in ("lead_ref", "lead_note", "discovered_on")}
         with_app = data.pop("with_application") or source == "application"
         try:
-            with _web(request):
+            with web_source(request):
                 result = services.open_case(
                     user, household, source=source, application=data if with_app else None,
                     lead_ref=lead["lead_ref"], lead_note=lead["lead_note"], discovered_on=lead["discovered_on"] or None,
@@ -226,7 +201,7 @@ def case_open(request):
             messages.success(request, result.message)
             return redirect("cases:case_detail", pk=result.case.pk)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
     return render(request, "cases/step_form.html", {
         "form": form, "title": f"受理识别申请 · 户{household.number}", "household": household, "head": head,
         "back": reverse("registry:household_detail", args=[household.pk]), "multipart": True,
@@ -384,13 +359,13 @@ def step_form(request, pk, step_key):
     form = _form_for(case, step, user, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with _web(request):
+            with web_source(request):
                 result = services.act(user, case, step_key, form.payload(), expected_version=form.cleaned_data.get("version"),
                                       files=form.cleaned_data.get("attachments") or ())
             messages.success(request, result.message)
             return redirect("cases:case_detail", pk=case.pk)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
     elif request.method == "POST":
         pass  # form errors (file fields) are shown below
     ctx = {"form": form, "title": step.name, "case": case, "step": step, "multipart": True,
@@ -408,12 +383,12 @@ def step_form(request, pk, step_key):
 def _simple_post(request, case, form, action, success_redirect=None):
     if request.method == "POST" and form.is_valid():
         try:
-            with _web(request):
+            with web_source(request):
                 result = action(form.cleaned_data)
             messages.success(request, getattr(result, "message", None) or "已保存")
             return redirect(success_redirect or reverse("cases:case_detail", args=[case.pk]))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
     return None
 
 
@@ -517,7 +492,7 @@ def notice_list(request):
 
 
 def _notice_steps(user):
-    profile = _profile_for_user(user)
+    profile = profile_for_user(user)
     if profile is None:
         return []
     proc = parse_procedure(profile.data, "identification")
@@ -550,7 +525,7 @@ def notice_new(request):
     selected = request.POST.getlist("cases")
     if request.method == "POST":
         try:
-            with _web(request):
+            with web_source(request):
                 notice = services.publish_notice(user, step.key, selected, starts_on=starts_on)
             messages.success(request, f"已发布{notice.get_kind_display()} {notice.number}，请打印张贴")
             return redirect("cases:notice_detail", pk=notice.pk)
@@ -564,7 +539,7 @@ def notice_new(request):
 
 
 def _announcement_days(user):
-    profile = _profile_for_user(user)
+    profile = profile_for_user(user)
     return parse_procedure(profile.data, "identification").announcement_days if profile else 0
 
 
@@ -575,7 +550,7 @@ def notice_detail(request, pk):
     notice = get_notice_for(user, pk)
     if request.method == "POST":
         try:
-            with _web(request):
+            with web_source(request):
                 result = services.close_notice(user, notice)
             text = f"已结束公示：{len(result['completed'])}户进入下一步"
             if result["blocked"]:

@@ -19,10 +19,10 @@ from fangpin.accounts.scoping import (
     households_visible_to,
 )
 from fangpin.areas.models import Level
-from fangpin.audit.context import using_source
 from fangpin.audit.services import ACTION_LABELS
 from fangpin.policy.income import INCOME_FIELDS
 from fangpin.profiles.services import profile_for_county, today
+from fangpin.web import apply_errors, profile_for_user, web_source
 
 from . import services
 from .exports import roster_workbook
@@ -41,31 +41,9 @@ from .models import MonitoringStatus, Tag
 from .queries import HouseholdFilters, household_rows, paginate, search_households
 
 
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, msgs in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for msg in msgs:
-                form.add_error(target, msg)
-    else:
-        for msg in exc.messages:
-            form.add_error(None, msg)
-
-
 def _categories_for(user):
-    code = user.scope_code or ""
-    if len(code) < 6:
-        from fangpin.profiles.models import PolicyProfile
-
-        row = PolicyProfile.objects.order_by("county_code", "-version").first()
-        if row is None:
-            return []
-        code = row.county_code
-    return [(c["code"], c["name"]) for c in profile_for_county(code).categories]
-
-
-def _web(request):
-    return using_source("web", request.path)
+    profile = profile_for_user(user)
+    return [(c["code"], c["name"]) for c in profile.categories] if profile else []
 
 
 @login_required
@@ -166,12 +144,12 @@ def household_create(request):
     form = HouseholdForm(request.POST or None, categories=categories, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            with _web(request):
+            with web_source(request):
                 h = services.create_household(request.user, **form.cleaned_data)
             messages.success(request, f"已新建农户 {h.number}，请登记家庭成员")
             return redirect("registry:member_add", pk=h.pk)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc) or "该区划不在您的管辖范围内")
     return render(request, "registry/form.html", {"form": form, "title": "新建农户", "back": reverse("registry:household_list")})
@@ -182,12 +160,12 @@ def _write_view(request, household, form, action, success, title):
         raise PermissionDenied("您的角色不能修改农户信息")
     if request.method == "POST" and form.is_valid():
         try:
-            with _web(request):
+            with web_source(request):
                 action(form)
             messages.success(request, success)
             return redirect("registry:household_detail", pk=household.pk)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
     back = reverse("registry:household_detail", args=[household.pk])
     return render(request, "registry/form.html", {"form": form, "title": title, "h": household, "back": back})
 
