@@ -828,17 +828,23 @@ HANDLERS = {
 # --- rejection and return ------------------------------------------------------------------------
 
 
-@transaction.atomic
-def reject_case(actor, case: Case, *, reason: str, today: dt.date | None = None, expected_version=None) -> Result:
-    """End a case at its current step with a reason the household can see (R-ID-04)."""
-    today = _today(today)
+def _lock_current_step(actor, case: Case, label: str, expected_version):
+    """Lock an open case for an action on its current step, after the actor, scope, role and version checks."""
     _require_actor(actor)
     case = _lock_case(case)
     _require_scope(actor, case.division_code)
     _check_open(case)
     step = case.current_step_def
-    _require_role(actor, step.roles, f"{step.name}（不予通过）")
+    _require_role(actor, step.roles, f"{step.name}（{label}）")
     _check_version(case, expected_version)
+    return case, step
+
+
+@transaction.atomic
+def reject_case(actor, case: Case, *, reason: str, today: dt.date | None = None, expected_version=None) -> Result:
+    """End a case at its current step with a reason the household can see (R-ID-04)."""
+    today = _today(today)
+    case, step = _lock_current_step(actor, case, "不予通过", expected_version)
     reason = scrub(reason or "").strip()
     if not reason:
         _fail("reason", "不予纳入必须填写理由（申请人可凭受理编号查询）")
@@ -855,13 +861,7 @@ def reject_case(actor, case: Case, *, reason: str, today: dt.date | None = None,
 def send_back(actor, case: Case, *, reason: str, today: dt.date | None = None, expected_version=None) -> Result:
     """Doubts about the household send the case back to re-verification (001 §三(七)6)."""
     today = _today(today)
-    _require_actor(actor)
-    case = _lock_case(case)
-    _require_scope(actor, case.division_code)
-    _check_open(case)
-    step = case.current_step_def
-    _require_role(actor, step.roles, f"{step.name}（退回重新核实）")
-    _check_version(case, expected_version)
+    case, step = _lock_current_step(actor, case, "退回重新核实", expected_version)
     proc = case.proc
     if proc.index(step.key) <= proc.index(proc.reverify_step):
         _fail("__all__", f"当前步骤“{step.name}”尚未完成入户核实，无需退回")
