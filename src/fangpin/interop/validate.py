@@ -81,25 +81,40 @@ class Prepared:
 
 
 class _Issues:
+    """Issues found so far. Row checks are collected and evaluated together, one pass per frame, so
+    polars runs their conditions side by side instead of scanning the rows once per check."""
+
     def __init__(self):
         self.frames: list[pl.DataFrame] = []
+        self.pending: list[tuple[pl.DataFrame, _Check, str, str]] = []
 
     def add_frame(self, frame: pl.DataFrame):
         if frame.height:
             self.frames.append(frame.select([pl.col(k).cast(t) for k, t in ISSUE_SCHEMA.items()]))
 
     def from_mask(self, df: pl.DataFrame, check: _Check, column: str, level: str = REFUSED):
-        """Add an issue for every row where the check's condition holds."""
-        if not df.select(check.cond.any()).item():
-            return
-        hit = df.filter(check.cond).select(pl.col("_row").alias("row"), pl.col("_hkey").alias("hkey"), check.text.alias("message"))
-        if hit.height:
-            self.add_frame(hit.with_columns(pl.lit(level).alias("level"), pl.lit(column).alias("column")))
+        """Add an issue for every row where the check's condition holds (evaluated at ``flush``)."""
+        self.pending.append((df, check, column, level))
+
+    def flush(self):
+        pending, self.pending = self.pending, []
+        by_frame: dict[int, list] = {}
+        for item in pending:
+            by_frame.setdefault(id(item[0]), []).append(item)
+        for items in by_frame.values():
+            df = items[0][0]
+            fired = df.select([check.cond.any().alias(f"_{i}") for i, (_, check, _, _) in enumerate(items)]).row(0)
+            for hit_any, (_, check, column, level) in zip(fired, items, strict=True):
+                if not hit_any:
+                    continue
+                hit = df.filter(check.cond).select(pl.col("_row").alias("row"), pl.col("_hkey").alias("hkey"), check.text.alias("message"))
+                self.add_frame(hit.with_columns(pl.lit(level).alias("level"), pl.lit(column).alias("column")))
 
     def add(self, level: str, row, column: str, message: str, hkey):
         self.add_frame(pl.DataFrame([{"level": level, "row": row, "column": column, "message": message, "hkey": hkey}], schema=ISSUE_SCHEMA))
 
     def frame(self) -> pl.DataFrame:
+        self.flush()
         if not self.frames:
             return pl.DataFrame(schema=ISSUE_SCHEMA)
         return pl.concat(self.frames, how="vertical").sort(["row", "column"], nulls_last=True)
@@ -261,9 +276,10 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
     household_keys = [k for k in sorted(present) if is_household_field(k)]
     keyed = df.filter(pl.col("_hkey").is_not_null())
     if grain == "person":
-        _check_household_consistency(keyed, household_keys, header, issues)
-    sizes = keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
-    hdf = keyed.unique("_hkey", keep="first", maintain_order=True).select(["_row", "_hkey", *household_keys])
+        sizes = _check_household_consistency(keyed, household_keys, header, issues)
+    else:
+        sizes = keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
+    hdf = keyed.select(["_row", "_hkey", *household_keys]).filter(pl.col("_hkey").is_first_distinct())
     hdf, household_cols = _household_columns(hdf, present, profile, header, issues)
 
     # --- same-meaning repeated columns and duplicate headers ----------------------------------
@@ -565,13 +581,16 @@ def _household_columns(df, present, profile, header, issues: _Issues):
 
 
 def _check_household_consistency(keyed, keys, header, issues: _Issues):
-    """Household values repeat on every member row; rows that disagree refuse the household."""
+    """Household values repeat on every member row; rows that disagree refuse the household.
+    Returns the number of rows of each household (``_hkey``, ``_row_count``)."""
     if not keys:
-        return
+        return keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
     hashed = keyed.select("_hkey", pl.struct(keys).hash().alias("_h"))
-    bad_keys = hashed.group_by("_hkey").agg(pl.col("_h").n_unique().alias("n")).filter(pl.col("n") > 1)["_hkey"]
+    per_household = hashed.group_by("_hkey").agg(pl.col("_h").n_unique().alias("n"), pl.len().alias("_row_count"))
+    sizes = per_household.select("_hkey", "_row_count")
+    bad_keys = per_household.filter(pl.col("n") > 1)["_hkey"]
     if not bad_keys.len():
-        return
+        return sizes
     sub = keyed.filter(pl.col("_hkey").is_in(bad_keys.implode()))
     for key in keys:
         diff = sub.group_by("_hkey").agg(pl.col(key).n_unique().alias("n"), pl.col("_row"), pl.col(key).alias("v")).filter(pl.col("n") > 1)
@@ -579,6 +598,7 @@ def _check_household_consistency(keyed, keys, header, issues: _Issues):
             shown = "、".join(f"第{r}行“{v or ''}”" for r, v in list(zip(rows, values, strict=False))[:4])
             name = header(key)
             issues.add(REFUSED, rows[0], name, f"同一户（户编号{hkey}）各成员行的「{name}」不一致：{shown}", hkey)
+    return sizes
 
 
 def _check_structure(df, hdf, present, header, issues: _Issues):
