@@ -264,37 +264,39 @@ def _write_measures(plan: Plan, hkey_to_id: dict[str, int], now) -> None:
 
 
 def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -> int:
+    """One audit event per created household (built as a frame) and per changed household."""
     kind, ref = current_source()
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     actor_name = str(actor) if actor is not None else "系统"
     actor_role = getattr(actor, "role", "") if actor is not None else ""
-    writer = BulkWriter(Event, [
+    columns = [
         "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id", "object_repr",
         "household_id", "division_code", "before", "after", "source", "source_ref",
-    ])
+    ]
     names = profile.category_names()
     created = plan.households.filter(pl.col("action") == "create")
-    count = 0
-    rows = []
+    frame = None
     if created.height:
         people = plan.member_inserts.group_by("_hkey").agg(pl.col("m_name").str.join("、").alias("_names"), pl.len().alias("_n"))
         division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if "group_code" in created.columns else pl.col("village_code")
-        frame = created.join(people, on="_hkey", how="left").with_columns(division.alias("_division"))
-        after = frame.select(
+        ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
+        frame = created.join(people, on="_hkey", how="left").join(ids, on="_hkey", how="left").select(
+            pl.lit(actor_id, pl.Int64).alias("actor_id"), pl.lit(actor_name).alias("actor_name"), pl.lit(actor_role).alias("actor_role"),
+            pl.lit(CREATE_ACTION).alias("action"), pl.lit("Household").alias("object_type"), pl.col("_hid").cast(pl.String).alias("object_id"),
+            pl.concat_str([pl.lit("户"), pl.col("_hkey")]).alias("object_repr"), pl.col("_hid").alias("household_id"),
+            division.alias("division_code"), pl.lit(None, pl.String).alias("before"),
             pl.struct(
                 pl.col("_hkey").alias("户编号"),
                 pl.col("t_category").replace_strict(names, default=pl.col("t_category")).alias("户类别"),
                 pl.col("t_status").alias("监测状态"),
                 pl.col("_n").fill_null(0).alias("成员数"),
                 pl.col("_names").fill_null("").alias("成员"),
-            ).struct.json_encode().alias("after")
-        )["after"]
-        for (hkey, division_code), after_json in zip(frame.select("_hkey", "_division").iter_rows(), after, strict=True):
-            h_id = hkey_to_id[hkey]
-            rows.append((actor_id, actor_name, actor_role, CREATE_ACTION, "Household", str(h_id), f"户{hkey}",
-                         h_id, division_code, None, after_json, kind, ref[:300]))
+            ).struct.json_encode().alias("after"),
+            pl.lit(kind).alias("source"), pl.lit(ref[:300]).alias("source_ref"),
+        )
     divisions = dict(plan.households.filter(pl.col("action") == "update").select(
         "_hkey", pl.col("division_code")).iter_rows())
+    rows = []
     for hkey, change in plan.changes.items():
         if hkey not in hkey_to_id or hkey not in divisions:
             continue
@@ -302,7 +304,9 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -
         rows.append((actor_id, actor_name, actor_role, UPDATE_ACTION, "Household", str(h_id), f"户{hkey}", h_id,
                      divisions[hkey] or "", json.dumps(change["before"], ensure_ascii=False, default=str),
                      json.dumps(change["after"], ensure_ascii=False, default=str), kind, ref[:300]))
-    count = len(rows)
+    count = len(rows) + (frame.height if frame is not None else 0)
     with bulk.indexes_rebuilt(Event, count):
-        writer.write(rows)
+        if frame is not None:
+            bulk.insert_frame(Event, columns, frame)
+        BulkWriter(Event, columns).write(rows)
     return count

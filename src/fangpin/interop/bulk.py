@@ -1,15 +1,23 @@
-"""Set-based updates by primary key, the counterpart of ``fangpin.registry.bulk.BulkWriter`` (inserts).
+"""Set-based writes for the import: frames inserted in bulk, updates by primary key.
 
-``executemany`` of one ``UPDATE … WHERE id = ?`` on SQLite; on PostgreSQL the rows are copied into
-a temporary table and applied with one ``UPDATE … FROM``. Django's ``bulk_update`` builds one
-``CASE WHEN`` per field and row, which is far too slow for hundreds of thousands of rows.
+Updates: ``executemany`` of one ``UPDATE … WHERE id = ?`` on SQLite; on PostgreSQL the rows are
+copied into a temporary table and applied with one ``UPDATE … FROM``. Django's ``bulk_update``
+builds one ``CASE WHEN`` per field and row, which is far too slow for hundreds of thousands of rows.
+
+Inserts (``insert_frame``): ``COPY … FROM STDIN`` on PostgreSQL. On SQLite a large frame goes
+through a staging file: the frame is written into its own small SQLite file by the ADBC driver
+(Arrow, no Python row objects), and one ``INSERT … SELECT`` copies it inside the caller's
+transaction. SQLite only attaches files outside a transaction, so the caller opens ``staging()``
+before its transaction; without it (or once its files are used up) rows go through ``executemany``.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection, models
 
@@ -110,12 +118,53 @@ def indexes_rebuilt(model: type[models.Model], incoming: int, *, threshold: int 
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+STAGING_SLOTS = 6
+STAGING_MIN_ROWS = 5_000
+_staging = threading.local()
+
+
+@contextmanager
+def staging(folder: Path | str):
+    """SQLite: attach empty staging files to the connection for the ``insert_frame`` calls of the
+    transaction opened inside this block; they are detached and deleted afterwards. A no-op on
+    PostgreSQL and inside an already open transaction."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block or getattr(_staging, "slots", None):
+        yield
+        return
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    connection.ensure_connection()
+    slots = []
+    try:
+        with connection.cursor() as cur:
+            for i in range(STAGING_SLOTS):
+                path = folder / f"stage_{i}.sqlite3"
+                path.unlink(missing_ok=True)
+                cur.execute(f"ATTACH DATABASE %s AS stage_{i}", [str(path)])
+                slots.append((f"stage_{i}", path))
+        _staging.slots = list(slots)
+        yield
+    finally:
+        _staging.slots = None
+        with connection.cursor() as cur:
+            for name, _ in slots:
+                cur.execute(f"DETACH DATABASE {name}")
+        for _, path in slots:
+            path.unlink(missing_ok=True)
+
+
+def _take_slot():
+    slots = getattr(_staging, "slots", None)
+    return slots.pop(0) if slots else None
+
+
 def insert_frame(model: type[models.Model], columns: Sequence[str], frame) -> None:
     """Insert a polars frame (columns in ``columns`` order) through ``BulkWriter``'s column defaults.
 
     On PostgreSQL the frame is written as CSV by polars and streamed into ``COPY … FROM STDIN``, which
-    avoids building a Python tuple per row; on SQLite the frame's rows go straight to ``executemany``.
-    Date columns must already be ISO text and JSON columns JSON text.
+    avoids building a Python tuple per row; on SQLite a staging file when one is attached (see
+    ``staging``), else ``executemany`` straight from the frame's rows. Date columns must already be
+    ISO text and JSON columns JSON text.
     """
     import polars as pl
 
@@ -124,16 +173,44 @@ def insert_frame(model: type[models.Model], columns: Sequence[str], frame) -> No
     writer = BulkWriter(model, columns)
     names = [f"_c{i}" for i in range(frame.width)]
     full = frame.rename(dict(zip(frame.columns, names, strict=True)))
-    full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
     if connection.vendor != "postgresql":
+        slot = _take_slot() if frame.height >= STAGING_MIN_ROWS else None
+        if slot is not None:
+            _insert_staged(writer, full, slot)
+            return
         # The frame already holds database values (ISO dates, JSON text) and the defaults are columns too,
         # so rows go straight from polars to executemany.
+        full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
         marks = ", ".join(["%s"] * len(writer.all_columns))
         with connection.cursor() as cur:
             cur.executemany(f"INSERT INTO {writer.table} ({writer.column_sql}) VALUES ({marks})", full.iter_rows())
         return
+    full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
     data = full.write_csv(include_header=False, quote_style="non_numeric", null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
     connection.ensure_connection()
     with connection.connection.cursor() as cur:
         with cur.copy(f"COPY {writer.table} ({writer.column_sql}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(data.encode("utf-8"))
+
+
+def _insert_staged(writer, frame, slot) -> None:
+    """Write the frame into the slot's file through ADBC, then copy it in with one INSERT … SELECT."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import polars as pl
+
+    name, path = slot
+    # Arrow types the driver stores as SQLite values: untyped nulls as text, booleans as 0/1.
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Null]
+        + [pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean]
+    )
+    with adbc.connect(str(path)) as conn:
+        with conn.cursor() as cur:
+            cur.adbc_ingest("rows", frame.to_arrow(), mode="create")
+        conn.commit()
+    selected = ", ".join([connection.ops.quote_name(c) for c in frame.columns] + ["%s"] * len(writer.tail))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {writer.table} ({writer.column_sql}) SELECT {selected} FROM {name}.rows ORDER BY rowid",
+            list(writer.tail),
+        )

@@ -15,6 +15,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +28,7 @@ from fangpin.audit.context import using_source
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.registry.bulk import BulkWriter
 
+from . import bulk
 from .apply import apply_plan
 from .layouts import FIELDS, ColumnMap
 from .models import ImportIssue, ImportJob, ImportStatus
@@ -148,15 +150,18 @@ def run_check(job_id: int, progress: Progress | None = None) -> ImportJob:
     report = _reporter(job, progress)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, error="")
     job.issues.all().delete()
-    report(2, "读取文件")
+    report(2, "读取文件和库中数据")
     started = time.monotonic()
     try:
         profile = profile_for_county(job.county.code)
-        table = read_table(job.file.path, job.original_name)
-        report(35, f"读取完成（{table.row_count}行），正在校验")
+        # The workbook is parsed in a second thread (fastexcel releases the GIL) while this thread
+        # reads the county's current data from the database.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(read_table, job.file.path, job.original_name)
+            state = load_state(job.county)
+            table = reading.result()
+        report(40, f"读取完成（{table.row_count}行），正在校验")
         prep = prepare(table, county=job.county, profile=profile, today=today())
-        report(55, "读取库中数据")
-        state = load_state(job.county)
         report(70, "比对中")
         plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
         report(85, "保存预检结果")
@@ -232,7 +237,7 @@ def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
     try:
         prep, seen_refused = _load_prepared(job)
         profile = profile_for_county(job.county.code)
-        with using_source("import", job.source_ref), transaction.atomic():
+        with bulk.staging(work_dir(job)), using_source("import", job.source_ref), transaction.atomic():
             Division.objects.select_for_update().filter(pk=job.county.pk).first()
             report_tx(3, "读取库中数据")
             state = load_state(job.county)
