@@ -219,3 +219,52 @@ def test_missing_key_columns_are_named_R_INT_01(county, xlsx, family):
         del r["与户主关系"]
     job = _check(county, xlsx(rows))
     assert job.status == ImportStatus.REJECTED and "与户主关系" in job.error
+
+
+@pytest.fixture
+def plan_reuse(monkeypatch):
+    """Store the dry run's plan whatever the county's size, and count the plans built."""
+    built = []
+    real = jobs.build_plan
+    monkeypatch.setattr(jobs, "PLAN_REUSE_MIN_ROWS", 0)
+    monkeypatch.setattr(jobs, "build_plan", lambda *a, **k: built.append(1) or real(*a, **k))
+    return built
+
+
+def test_apply_reuses_the_dry_run_plan_when_nothing_changed_R_INT_02(county, households, xlsx, family, plan_reuse):
+    job = _check(county, xlsx(_monitored(family())))
+    assert plan_reuse == [1]
+    job = _apply(job)
+    assert job.status == ImportStatus.APPLIED, job.error
+    assert plan_reuse == [1]  # not planned again
+    assert "沿用预检结果" in " ".join(label for label, _ in job.counts["timings"])
+    assert Household.objects.get(number="3406211002019001").members.count() == 3
+    assert not (jobs.work_dir(job) / "plan.pickle").exists()
+
+
+def test_apply_plans_again_when_the_data_changed_after_the_dry_run_R_INT_02(county, households, personas, xlsx, family, plan_reuse):
+    rows = family()
+    job = _check(county, xlsx(rows))
+    # An audited edit anywhere in the system after the preview: the stored plan is not trusted.
+    from fangpin.registry import services as registry
+
+    registry.update_household(personas["county_officer"], households["a1"], phone="13900001111")
+    job = _apply(job)
+    assert job.status == ImportStatus.APPLIED, job.error
+    assert plan_reuse == [1, 1]
+
+
+def test_a_stored_plan_is_not_used_when_new_refusals_appeared_R_INT_02(county, households, xlsx, family, plan_reuse):
+    rows = family()
+    job = _check(county, xlsx(rows))
+    from fangpin.areas.models import Level
+    from tests.factories import division, household
+
+    other = division("340602", "杜集区", Level.COUNTY)
+    g = division("340602100201001", "第一村民小组", Level.GROUP, division("340602100201", "新庄村", Level.VILLAGE, division("340602100", "高岳街道", Level.TOWNSHIP, other)))
+    elsewhere = household(division("34060210020100101", "第一网格", Level.GRID, g), "3406021002010001", "杜某")
+    Member.objects.filter(household=elsewhere).update(id_number=rows[0]["证件号码"])
+    job = _apply(job)
+    assert job.status == ImportStatus.FAILED and "未写入任何数据" in job.error
+    assert plan_reuse == [1, 1]
+    assert not Household.objects.filter(number="3406211002019001").exists()

@@ -38,7 +38,7 @@ MOVE_REASON = "国家系统数据导入"
 def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], None] | None = None) -> dict:
     progress = progress or (lambda pct, label: None)
     now = timezone.now()
-    lock_for_load(Household, Member, IncomeRecord, Measure, MemberMove, Event)
+    lock_for_load(Household, Member, IncomeRecord, Measure, MemberMove, Event)  # already held when called from run_apply
     if connection.vendor == "sqlite":
         # A large page cache for the load keeps the index B-trees in memory (SQLite only; reset below).
         with connection.cursor() as cur:
