@@ -94,3 +94,37 @@ def test_api_upload_status_issues_and_apply_R_INT_02(county, personas, login, xl
     assert client.get("/api/interop/layouts").json()[0]["name"]
     cadre = login(personas["cadre_a"])
     assert cadre.get(f"/api/interop/imports/{job_id}").status_code == 404
+
+
+def test_an_apply_whose_worker_died_is_shown_as_interrupted_and_can_be_checked_again_R_INT_02(
+    county, personas, login, xlsx, family, django_capture_on_commit_callbacks, monkeypatch
+):
+    from fangpin.interop import jobs
+
+    client = login(personas["county_officer"])
+    _upload(client, xlsx(family()), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    # The officer confirms, but no worker ever runs the apply (it died with the job marked 导入中).
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLYING, progress_label="写入家庭成员")
+    page = client.get(f"/interop/imports/{job.pk}/").content.decode()
+    assert "中断" not in page  # still within the allowed quiet time
+    monkeypatch.setattr(jobs, "STALL_SECONDS", 0)
+    page = client.get(f"/interop/imports/{job.pk}/").content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "已视为中断" in job.error and "未写入任何数据" in job.error
+    assert "已视为中断" in page and "重新预检" in page
+    assert not Household.objects.filter(number="3406211002019001").exists()
+    # A task for that apply arriving late does nothing.
+    assert jobs.run_apply(job.pk).status == ImportStatus.FAILED
+    assert not Household.objects.filter(number="3406211002019001").exists()
+    # Checked again and applied, it completes.
+    monkeypatch.setattr(jobs, "STALL_SECONDS", 1800)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/interop/imports/{job.pk}/recheck/")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED, job.error
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/interop/imports/{job.pk}/apply/", {})
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED, job.error
+    assert Household.objects.filter(number="3406211002019001").exists()

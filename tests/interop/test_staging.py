@@ -23,9 +23,15 @@ pytestmark = [
 def staged(monkeypatch):
     """Stage every frame (however small) and count the staged inserts."""
     calls = []
-    real = bulk._insert_staged
+    real = bulk.stage_frame
+
+    def spy(writer, frame, slot=None):
+        if slot is not None:
+            calls.append(writer.table)
+        return real(writer, frame, slot)
+
     monkeypatch.setattr(bulk, "STAGING_MIN_ROWS", 0)
-    monkeypatch.setattr(bulk, "_insert_staged", lambda writer, frame, slot: (calls.append(writer.table), real(writer, frame, slot)))
+    monkeypatch.setattr(bulk, "stage_frame", spy)
     return calls
 
 

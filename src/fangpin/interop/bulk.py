@@ -17,6 +17,7 @@ import json
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection, models
@@ -153,64 +154,82 @@ def staging(folder: Path | str):
             path.unlink(missing_ok=True)
 
 
-def _take_slot():
+def take_slot(rows: int):
+    """A free staging file for a frame of ``rows`` rows, or None (small frame, none attached, all used).
+    Call from the thread that owns the database connection."""
     slots = getattr(_staging, "slots", None)
-    return slots.pop(0) if slots else None
+    return slots.pop(0) if slots and rows >= STAGING_MIN_ROWS else None
 
 
-def insert_frame(model: type[models.Model], columns: Sequence[str], frame) -> None:
-    """Insert a polars frame (columns in ``columns`` order) through ``BulkWriter``'s column defaults.
+_take_slot = take_slot
 
-    On PostgreSQL the frame is written as CSV by polars and streamed into ``COPY … FROM STDIN``, which
-    avoids building a Python tuple per row; on SQLite a staging file when one is attached (see
-    ``staging``), else ``executemany`` straight from the frame's rows. Date columns must already be
-    ISO text and JSON columns JSON text.
+
+@dataclass
+class Staged:
+    """A frame made ready for ``insert`` (database values, default columns added, staged or encoded)."""
+
+    writer: object
+    frame: object = None  # rows for executemany (SQLite without a staging file)
+    csv: bytes | None = None  # PostgreSQL COPY data
+    slot: tuple | None = None  # (attached name, file) holding the rows (SQLite)
+    columns: list | None = None
+
+    def insert(self) -> None:
+        """Write the rows in the caller's transaction (thread owning the connection)."""
+        w = self.writer
+        with connection.cursor() as cur:
+            if self.csv is not None:
+                with cur.cursor.copy(f"COPY {w.table} ({w.column_sql}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(self.csv)
+            elif self.slot is not None:
+                selected = ", ".join([connection.ops.quote_name(c) for c in self.columns] + ["%s"] * len(w.tail))
+                cur.execute(f"INSERT INTO {w.table} ({w.column_sql}) SELECT {selected} FROM {self.slot[0]}.rows ORDER BY rowid", list(w.tail))
+            elif self.frame is not None and self.frame.height:
+                marks = ", ".join(["%s"] * len(w.all_columns))
+                cur.executemany(f"INSERT INTO {w.table} ({w.column_sql}) VALUES ({marks})", self.frame.iter_rows())
+
+
+def stage_frame(writer, frame, slot=None) -> Staged:
+    """Prepare a polars frame (columns in ``writer.columns`` order) for ``Staged.insert``.
+
+    Uses neither the Django connection nor its thread, so it can run beside the writes of other
+    tables: on PostgreSQL polars writes the CSV for ``COPY … FROM STDIN``; on SQLite with a staging
+    ``slot`` the ADBC driver writes the rows into the slot's file (Arrow, no Python row objects),
+    otherwise the rows later go from polars to ``executemany``. Date columns must already be ISO text
+    and JSON columns JSON text.
     """
     import polars as pl
 
-    from fangpin.registry.bulk import BulkWriter
-
-    writer = BulkWriter(model, columns)
     names = [f"_c{i}" for i in range(frame.width)]
     full = frame.rename(dict(zip(frame.columns, names, strict=True)))
-    if connection.vendor != "postgresql":
-        slot = _take_slot() if frame.height >= STAGING_MIN_ROWS else None
-        if slot is not None:
-            _insert_staged(writer, full, slot)
-            return
-        # The frame already holds database values (ISO dates, JSON text) and the defaults are columns too,
-        # so rows go straight from polars to executemany.
-        full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
-        marks = ", ".join(["%s"] * len(writer.all_columns))
-        with connection.cursor() as cur:
-            cur.executemany(f"INSERT INTO {writer.table} ({writer.column_sql}) VALUES ({marks})", full.iter_rows())
-        return
+    if writer.vendor == "sqlite" and slot is not None:
+        _ingest(full, slot)
+        return Staged(writer, slot=slot, columns=names)
     full = full.with_columns([pl.lit(value).alias(f"_t{i}") for i, value in enumerate(writer.tail)])
+    if writer.vendor != "postgresql":
+        return Staged(writer, frame=full)
     data = full.write_csv(include_header=False, quote_style="non_numeric", null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-    connection.ensure_connection()
-    with connection.connection.cursor() as cur:
-        with cur.copy(f"COPY {writer.table} ({writer.column_sql}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(data.encode("utf-8"))
+    return Staged(writer, csv=data.encode("utf-8"))
 
 
-def _insert_staged(writer, frame, slot) -> None:
-    """Write the frame into the slot's file through ADBC, then copy it in with one INSERT … SELECT."""
+def insert_frame(model: type[models.Model], columns: Sequence[str], frame) -> None:
+    """Insert a polars frame in the caller's thread and transaction (``stage_frame`` + ``insert``)."""
+    from fangpin.registry.bulk import BulkWriter
+
+    stage_frame(BulkWriter(model, columns), frame, take_slot(frame.height)).insert()
+
+
+def _ingest(frame, slot) -> None:
+    """Write the frame into the slot's staging file through the ADBC driver."""
     import adbc_driver_sqlite.dbapi as adbc
     import polars as pl
 
-    name, path = slot
     # Arrow types the driver stores as SQLite values: untyped nulls as text, booleans as 0/1.
     frame = frame.with_columns(
         [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Null]
         + [pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean]
     )
-    with adbc.connect(str(path)) as conn:
+    with adbc.connect(str(slot[1])) as conn:
         with conn.cursor() as cur:
             cur.adbc_ingest("rows", frame.to_arrow(), mode="create")
         conn.commit()
-    selected = ", ".join([connection.ops.quote_name(c) for c in frame.columns] + ["%s"] * len(writer.tail))
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {writer.table} ({writer.column_sql}) SELECT {selected} FROM {name}.rows ORDER BY rowid",
-            list(writer.tail),
-        )

@@ -87,6 +87,36 @@ def read_progress(job: ImportJob) -> tuple[int, str]:
         return job.progress, job.progress_label
 
 
+STALL_SECONDS = int(getattr(settings, "FANGPIN_IMPORT_STALL_SECONDS", 1800))
+STALLED_MESSAGE = (
+    "后台任务超过{minutes}分钟没有进展（任务进程可能已停止），已视为中断。导入在一个事务中写入，中断时未写入任何数据；"
+    "请点击“重新预检”后再确认导入"
+)
+
+
+def mark_if_stalled(job: ImportJob) -> bool:
+    """A job waiting or running in the background with no progress for ``STALL_SECONDS`` is marked
+    failed, so the officer can check it again (a dead worker leaves nothing half-written: the apply
+    is one transaction). A task that still arrives later finds the job no longer waiting and stops."""
+    if not job.running:
+        return False
+    try:
+        at = json.loads((work_dir(job) / "progress.json").read_text(encoding="utf-8"))["at"]
+    except (OSError, ValueError, KeyError):
+        at = 0
+    last = max(at, job.created_at.timestamp(), job.checked_at.timestamp() if job.checked_at else 0)
+    if time.time() - last < STALL_SECONDS:
+        return False
+    message = STALLED_MESSAGE.format(minutes=STALL_SECONDS // 60)
+    changed = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+        status=ImportStatus.FAILED, error=message, progress=100, progress_label=""
+    )
+    if changed:
+        log.warning("import job %s marked as stalled (status %s)", job.pk, job.status)
+        job.refresh_from_db()
+    return bool(changed)
+
+
 class _Reporter:
     """Reports progress and keeps the seconds spent in each phase (shown to operators, used by the benchmark)."""
 
@@ -187,6 +217,9 @@ def _reusable_plan(job: ImportJob, fingerprint: dict):
 
 def run_check(job_id: int, progress: Progress | None = None) -> ImportJob:
     job = ImportJob.objects.select_related("county").get(pk=job_id)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKING):
+        log.info("import job %s is %s, not waiting for a check: nothing to do", job.pk, job.status)
+        return job
     report = _reporter(job, progress)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, error="")
     job.issues.all().delete()
@@ -273,6 +306,9 @@ def _fail(job: ImportJob, status: str, message: str) -> None:
 
 def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
     job = ImportJob.objects.select_related("county", "applied_by", "uploaded_by").get(pk=job_id)
+    if job.status != ImportStatus.APPLYING:
+        log.info("import job %s is %s, not waiting for an apply: nothing to do", job.pk, job.status)
+        return job
     actor = job.applied_by or job.uploaded_by
     report_db = _reporter(job, progress)
     report_tx = _reporter(job, progress, to_db=False)

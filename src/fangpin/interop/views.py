@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from fangpin.areas.models import Division
 
 from . import services
-from .jobs import read_progress
+from .jobs import mark_if_stalled, read_progress
 from .layouts import layouts
 from .models import ExportStatus, ImportStatus, IssueLevel
 
@@ -68,6 +68,7 @@ def _issue_page(request, job):
 @login_required
 def import_detail(request, pk):
     job = services.get_job_for(request.user, pk)
+    mark_if_stalled(job)
     level, page = _issue_page(request, job)
     pct, label = read_progress(job) if job.running else (job.progress, job.progress_label)
     return render(request, "interop/import_detail.html", {
@@ -82,6 +83,7 @@ def import_detail(request, pk):
 @login_required
 def import_progress(request, pk):
     job = services.get_job_for(request.user, pk)
+    mark_if_stalled(job)
     pct, label = read_progress(job) if job.running else (job.progress, job.progress_label)
     response = render(request, "interop/_progress.html", {"job": job, "pct": pct, "label": label})
     if not job.running and request.headers.get("HX-Request"):
