@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 from django.db import connection
@@ -43,25 +44,68 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
         # A large page cache for the load keeps the index B-trees in memory (SQLite only; reset below).
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-1048576")
-    progress(1, "新建区划")
-    codes = _create_divisions(plan, actor)
-    progress(10, "写入农户")
-    hkey_to_id = _insert_households(plan, codes, now, profile)
-    _update_households(plan, codes, now)
-    progress(35, "写入家庭成员")
-    _write_members(plan, hkey_to_id, actor, now)
-    progress(70, "写入收入记录")
-    _write_incomes(plan, hkey_to_id, actor, now)
-    progress(78, "写入帮扶措施")
-    _write_measures(plan, hkey_to_id, now)
-    progress(85, "写入操作留痕")
-    events = _write_events(plan, hkey_to_id, actor, now, profile)
+    # New households get their ids now (the tables are locked), so the member, income and audit rows
+    # can be prepared in a second thread while this one writes divisions and households.
+    first = next_id(Household)
+    hkey_to_id = _household_ids(plan, first)
+    members = BulkWriter(Member, MEMBER_COLUMNS)
+    incomes = BulkWriter(IncomeRecord, INCOME_COLUMNS)
+    events = BulkWriter(Event, EVENT_COLUMNS)
+    new_members = plan.member_inserts.height if plan.member_inserts is not None else 0
+    new_incomes = sum(f.filter(pl.col("i_id").is_null()).height for f in plan.income_frames)
+    new_events = plan.households.filter(pl.col("action") == "create").height
+    slots = [bulk.take_slot(n) for n in (new_members, new_incomes, new_events)]
+    source = current_source()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        staged_members = pool.submit(_stage, members, _member_rows, (plan, hkey_to_id), slots[0])
+        staged_incomes = pool.submit(_stage, incomes, _income_rows, (plan, hkey_to_id, _actor_fields(actor)[0]), slots[1])
+        staged_events = pool.submit(_stage, events, _created_events, (plan, hkey_to_id, _actor_fields(actor), profile, source), slots[2])
+        progress(1, "新建区划")
+        codes = _create_divisions(plan, actor)
+        progress(10, "写入农户")
+        _insert_households(plan, codes, now, profile, first)
+        _update_households(plan, codes, now)
+        progress(35, "写入家庭成员")
+        with bulk.indexes_rebuilt(Member, new_members):
+            _insert(staged_members.result())
+        _update_members(plan, hkey_to_id, actor)
+        progress(70, "写入收入记录")
+        with bulk.indexes_rebuilt(IncomeRecord, new_incomes):
+            _insert(staged_incomes.result())
+        _update_incomes(plan, actor, now)
+        progress(78, "写入帮扶措施")
+        _write_measures(plan, hkey_to_id, now)
+        progress(85, "写入操作留痕")
+        count = _write_events(plan, hkey_to_id, actor, source, staged_events.result(), new_events)
     if connection.vendor == "postgresql":
         reset_sequences(Household)
     else:
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-65536")
-    return {"events": events}
+    return {"events": count}
+
+
+def _stage(writer, build, args, slot):
+    """Build a frame of rows and stage it for insertion (runs in the worker thread); None when empty."""
+    frame = build(*args)
+    if frame is None or not frame.height:
+        return None
+    return bulk.stage_frame(writer, frame, slot)
+
+
+def _insert(staged) -> None:
+    if staged is not None:
+        staged.insert()
+
+
+def _household_ids(plan: Plan, first: int) -> dict[str, int]:
+    """户编号 → id of every household of the plan: existing ones, and new ones numbered from ``first``
+    in the order ``_insert_households`` writes them."""
+    hkey_to_id = dict(plan.households.filter(pl.col("h_id").is_not_null()).select("_hkey", "h_id").iter_rows())
+    new = plan.household_inserts
+    if new is not None and new.height:
+        hkey_to_id.update(zip(new["_hkey"].to_list(), range(first, first + new.height), strict=True))
+    return hkey_to_id
 
 
 def _create_divisions(plan: Plan, actor) -> dict[str, int]:
@@ -103,12 +147,10 @@ def _extra_json(frame: pl.DataFrame, columns: list[str], type_wanted: pl.Expr | 
     return encoded.str.replace_all(r'"[^"]*":null,?', "").str.replace(r",}$", "}")
 
 
-def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[str, int]:
+def _insert_households(plan: Plan, codes: dict[str, int], now, profile, first: int) -> None:
     new = plan.household_inserts
-    hkey_to_id = dict(plan.households.filter(pl.col("h_id").is_not_null()).select("_hkey", "h_id").iter_rows())
     if new is None or not new.height:
-        return hkey_to_id
-    first = next_id(Household)
+        return
     cols = new.columns
     has = lambda c: c in cols  # noqa: E731
     _, htype = category_text(profile)
@@ -146,8 +188,6 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile) -> dict[
     )
     with bulk.indexes_rebuilt(Household, rows.height):
         bulk.insert_frame(Household, writer.columns, rows)
-    hkey_to_id.update(dict(frame.select("_hkey", "_new_id").iter_rows()))
-    return hkey_to_id
 
 
 def _update_households(plan: Plan, codes: dict[str, int], now) -> None:
@@ -166,33 +206,40 @@ def _update_households(plan: Plan, codes: dict[str, int], now) -> None:
     bulk.update_grouped(Household, updates, {"updated_at": now})
 
 
-def _write_members(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
+MEMBER_COLUMNS = [
+    "household_id", "id_number", "name", "sex", "birth_date", "relation", "relation_order", "ethnicity", "political",
+    "education", "student_status", "health", "disability_grade", "labour", "months_worked", "medical_insurance",
+    "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone", "person_number", "active", "extra",
+]
+
+
+def _member_rows(plan: Plan, hkey_to_id: dict[str, int]) -> pl.DataFrame | None:
+    """The new members as database rows in ``MEMBER_COLUMNS`` order (pure: no database access)."""
     new = plan.member_inserts
-    if new is not None and new.height:
-        cols = set(new.columns)
-        extra_cols = sorted(c for c in cols if c.startswith("mx_"))
-        extra = _extra_json(new, extra_cols, None)
-        # Sorted by ID number: the unique index on it then grows at its end instead of splitting pages.
-        frame = new.with_columns(extra.alias("_extra")).sort("m_id_number")
-        names = ["household_id", "id_number", "name", "sex", "birth_date", "relation", "relation_order", "ethnicity",
-                 "political", "education", "student_status", "health", "disability_grade", "labour", "months_worked",
-                 "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "phone",
-                 "person_number", "active", "extra"]
-        text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
-        ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
-        order = pl.DataFrame({"m_relation": list(RELATION_ORDER), "_order": list(RELATION_ORDER.values())}, schema={"m_relation": pl.String, "_order": pl.Int64})
-        frame = frame.join(ids, on="_hkey", how="left").join(order, on="m_relation", how="left")
-        rows = frame.select(
-            "_hid", "m_id_number", "m_name", "m_sex", pl.when(text("m_birth_date") != "").then(text("m_birth_date")).alias("_birth"),
-            text("m_relation").alias("_relation"), pl.col("_order").fill_null(99), *[text(f"m_{k}").alias(f"_{k}") for k in (
-                "ethnicity", "political", "education", "student_status", "health", "disability_grade", "labour")],
-            text("m_months_worked").cast(pl.Int64, strict=False).fill_null(0).alias("_months"),
-            *[_bool_expr(text(f"m_{k}")).alias(f"_{k}") for k in ("medical_insurance", "serious_illness_insurance", "pension_insurance")],
-            (text("m_dibao") == YES).alias("_dibao"), (text("m_tekun") == YES).alias("_tekun"), text("m_phone").alias("_phone"),
-            text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra",
-        )
-        with bulk.indexes_rebuilt(Member, rows.height):
-            bulk.insert_frame(Member, names, rows)
+    if new is None or not new.height:
+        return None
+    cols = set(new.columns)
+    extra_cols = sorted(c for c in cols if c.startswith("mx_"))
+    extra = _extra_json(new, extra_cols, None)
+    # Sorted by ID number: the unique index on it then grows at its end instead of splitting pages.
+    frame = new.with_columns(extra.alias("_extra")).sort("m_id_number")
+    text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
+    ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
+    order = pl.DataFrame({"m_relation": list(RELATION_ORDER), "_order": list(RELATION_ORDER.values())}, schema={"m_relation": pl.String, "_order": pl.Int64})
+    frame = frame.join(ids, on="_hkey", how="left").join(order, on="m_relation", how="left")
+    return frame.select(
+        "_hid", "m_id_number", "m_name", "m_sex", pl.when(text("m_birth_date") != "").then(text("m_birth_date")).alias("_birth"),
+        text("m_relation").alias("_relation"), pl.col("_order").fill_null(99), *[text(f"m_{k}").alias(f"_{k}") for k in (
+            "ethnicity", "political", "education", "student_status", "health", "disability_grade", "labour")],
+        text("m_months_worked").cast(pl.Int64, strict=False).fill_null(0).alias("_months"),
+        *[_bool_expr(text(f"m_{k}")).alias(f"_{k}") for k in ("medical_insurance", "serious_illness_insurance", "pension_insurance")],
+        (text("m_dibao") == YES).alias("_dibao"), (text("m_tekun") == YES).alias("_tekun"), text("m_phone").alias("_phone"),
+        text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra",
+    )
+
+
+def _update_members(plan: Plan, hkey_to_id: dict[str, int], actor) -> None:
+    """Changed members, moves between households and members no longer in the file."""
     if plan.member_updates:
         updates = []
         for m_id, values in plan.member_updates:
@@ -224,30 +271,37 @@ def decimal_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr < 0).then(pl.concat_str([pl.lit("-"), text])).otherwise(text)
 
 
-def _write_incomes(plan: Plan, hkey_to_id: dict[str, int], actor, now) -> None:
+INCOME_COLUMNS = ["household_id", "year", "period", "month", "purpose", *MONEY_PARTS, "household_size", "net_income",
+                  "per_capita_net_income", "entered_by_id"]
+
+
+def _income_frame(plan: Plan) -> pl.DataFrame | None:
     if not plan.income_frames:
-        return
+        return None
     frame = pl.concat(plan.income_frames, how="vertical")
-    if not frame.height:
-        return
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    return frame.with_columns([decimal_text(pl.col(k)).alias(k) for k in (*MONEY_PARTS, "net", "per_capita")]) if frame.height else None
+
+
+def _income_rows(plan: Plan, hkey_to_id: dict[str, int], actor_id: int | None) -> pl.DataFrame | None:
+    """New income records as database rows in ``INCOME_COLUMNS`` order (pure)."""
+    frame = _income_frame(plan)
+    if frame is None:
+        return None
     ids = pl.DataFrame({"hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"hkey": pl.String, "_hid": pl.Int64})
-    frame = frame.join(ids, on="hkey", how="left").with_columns(
-        [decimal_text(pl.col(k)).alias(k) for k in (*MONEY_PARTS, "net", "per_capita")]
-    )
-    values = [*MONEY_PARTS, "size", "net", "per_capita"]
-    inserts = frame.filter(pl.col("i_id").is_null())
-    if inserts.height:
-        names = ["household_id", "year", "period", "month", "purpose", *MONEY_PARTS, "household_size", "net_income",
-                 "per_capita_net_income", "entered_by_id"]
-        rows = inserts.select("_hid", "year", pl.lit("annual").alias("_p"), pl.lit(None).alias("_m"), "purpose", *values,
-                              pl.lit(actor_id).alias("_a"))
-        with bulk.indexes_rebuilt(IncomeRecord, rows.height):
-            bulk.insert_frame(IncomeRecord, names, rows)
+    inserts = frame.filter(pl.col("i_id").is_null()).join(ids, on="hkey", how="left")
+    return inserts.select("_hid", "year", pl.lit("annual").alias("_p"), pl.lit(None, pl.Int64).alias("_m"), "purpose",
+                          *MONEY_PARTS, "size", "net", "per_capita", pl.lit(actor_id, pl.Int64).alias("_a"))
+
+
+def _update_incomes(plan: Plan, actor, now) -> None:
+    frame = _income_frame(plan)
+    if frame is None:
+        return
     updates = frame.filter(pl.col("i_id").is_not_null())
     if updates.height:
+        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         fields = [*MONEY_PARTS, "household_size", "net_income", "per_capita_net_income", "entered_by_id", "entered_at"]
-        rows = updates.select("i_id", *values, pl.lit(actor_id).alias("_a"), pl.lit(now).alias("_t"))
+        rows = updates.select("i_id", *MONEY_PARTS, "size", "net", "per_capita", pl.lit(actor_id).alias("_a"), pl.lit(now).alias("_t"))
         bulk.update_rows(IncomeRecord, fields, list(rows.iter_rows()))
 
 
@@ -263,39 +317,52 @@ def _write_measures(plan: Plan, hkey_to_id: dict[str, int], now) -> None:
         Measure.objects.filter(pk__in=plan.measure_deletes[start : start + 5000]).delete()
 
 
-def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -> int:
-    """One audit event per created household (built as a frame) and per changed household."""
-    kind, ref = current_source()
+EVENT_COLUMNS = [
+    "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id", "object_repr",
+    "household_id", "division_code", "before", "after", "source", "source_ref",
+]
+
+
+def _actor_fields(actor) -> tuple:
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     actor_name = str(actor) if actor is not None else "系统"
     actor_role = getattr(actor, "role", "") if actor is not None else ""
-    columns = [
-        "actor_id", "actor_name", "actor_role", "action", "object_type", "object_id", "object_repr",
-        "household_id", "division_code", "before", "after", "source", "source_ref",
-    ]
-    names = profile.category_names()
+    return actor_id, actor_name, actor_role
+
+
+def _created_events(plan: Plan, hkey_to_id: dict[str, int], who: tuple, profile, source: tuple[str, str]) -> pl.DataFrame | None:
+    """One audit event per created household, as rows in ``EVENT_COLUMNS`` order (pure; ``source`` is
+    the audit source of the caller's ``using_source``, read in its thread)."""
     created = plan.households.filter(pl.col("action") == "create")
-    frame = None
-    if created.height:
-        people = plan.member_inserts.group_by("_hkey").agg(pl.col("m_name").str.join("、").alias("_names"), pl.len().alias("_n"))
-        division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if "group_code" in created.columns else pl.col("village_code")
-        ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
-        frame = created.join(people, on="_hkey", how="left").join(ids, on="_hkey", how="left").select(
-            pl.lit(actor_id, pl.Int64).alias("actor_id"), pl.lit(actor_name).alias("actor_name"), pl.lit(actor_role).alias("actor_role"),
-            pl.lit(CREATE_ACTION).alias("action"), pl.lit("Household").alias("object_type"), pl.col("_hid").cast(pl.String).alias("object_id"),
-            pl.concat_str([pl.lit("户"), pl.col("_hkey")]).alias("object_repr"), pl.col("_hid").alias("household_id"),
-            division.alias("division_code"), pl.lit(None, pl.String).alias("before"),
-            pl.struct(
-                pl.col("_hkey").alias("户编号"),
-                pl.col("t_category").replace_strict(names, default=pl.col("t_category")).alias("户类别"),
-                pl.col("t_status").alias("监测状态"),
-                pl.col("_n").fill_null(0).alias("成员数"),
-                pl.col("_names").fill_null("").alias("成员"),
-            ).struct.json_encode().alias("after"),
-            pl.lit(kind).alias("source"), pl.lit(ref[:300]).alias("source_ref"),
-        )
-    divisions = dict(plan.households.filter(pl.col("action") == "update").select(
-        "_hkey", pl.col("division_code")).iter_rows())
+    if not created.height:
+        return None
+    kind, ref = source
+    actor_id, actor_name, actor_role = who
+    names = profile.category_names()
+    people = plan.member_inserts.group_by("_hkey").agg(pl.col("m_name").str.join("、").alias("_names"), pl.len().alias("_n"))
+    division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if "group_code" in created.columns else pl.col("village_code")
+    ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
+    return created.join(people, on="_hkey", how="left").join(ids, on="_hkey", how="left").select(
+        pl.lit(actor_id, pl.Int64).alias("actor_id"), pl.lit(actor_name).alias("actor_name"), pl.lit(actor_role).alias("actor_role"),
+        pl.lit(CREATE_ACTION).alias("action"), pl.lit("Household").alias("object_type"), pl.col("_hid").cast(pl.String).alias("object_id"),
+        pl.concat_str([pl.lit("户"), pl.col("_hkey")]).alias("object_repr"), pl.col("_hid").alias("household_id"),
+        division.alias("division_code"), pl.lit(None, pl.String).alias("before"),
+        pl.struct(
+            pl.col("_hkey").alias("户编号"),
+            pl.col("t_category").replace_strict(names, default=pl.col("t_category")).alias("户类别"),
+            pl.col("t_status").alias("监测状态"),
+            pl.col("_n").fill_null(0).alias("成员数"),
+            pl.col("_names").fill_null("").alias("成员"),
+        ).struct.json_encode().alias("after"),
+        pl.lit(kind).alias("source"), pl.lit(ref[:300]).alias("source_ref"),
+    )
+
+
+def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, source, staged_created, created: int) -> int:
+    """The created households' events (staged) and one event per changed household."""
+    kind, ref = source
+    actor_id, actor_name, actor_role = _actor_fields(actor)
+    divisions = dict(plan.households.filter(pl.col("action") == "update").select("_hkey", pl.col("division_code")).iter_rows())
     rows = []
     for hkey, change in plan.changes.items():
         if hkey not in hkey_to_id or hkey not in divisions:
@@ -304,9 +371,8 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, now, profile) -
         rows.append((actor_id, actor_name, actor_role, UPDATE_ACTION, "Household", str(h_id), f"户{hkey}", h_id,
                      divisions[hkey] or "", json.dumps(change["before"], ensure_ascii=False, default=str),
                      json.dumps(change["after"], ensure_ascii=False, default=str), kind, ref[:300]))
-    count = len(rows) + (frame.height if frame is not None else 0)
+    count = len(rows) + created
     with bulk.indexes_rebuilt(Event, count):
-        if frame is not None:
-            bulk.insert_frame(Event, columns, frame)
-        BulkWriter(Event, columns).write(rows)
+        _insert(staged_created)
+        BulkWriter(Event, EVENT_COLUMNS).write(rows)
     return count
