@@ -182,6 +182,9 @@ class Staged:
                 with cur.cursor.copy(f"COPY {w.table} ({w.column_sql}) FROM STDIN (FORMAT csv)") as copy:
                     copy.write(self.csv)
             elif self.slot is not None:
+                # The file was written by another connection after this one cached its (then empty)
+                # schema: reading its catalogue first makes SQLite notice the change and reload it.
+                cur.execute(f"SELECT count(*) FROM {self.slot[0]}.sqlite_master")
                 selected = ", ".join([connection.ops.quote_name(c) for c in self.columns] + ["%s"] * len(w.tail))
                 cur.execute(f"INSERT INTO {w.table} ({w.column_sql}) SELECT {selected} FROM {self.slot[0]}.rows ORDER BY rowid", list(w.tail))
             elif self.frame is not None and self.frame.height:
