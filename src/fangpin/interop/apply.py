@@ -57,13 +57,14 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
     slots = [bulk.take_slot(n) for n in (new_members, new_incomes, new_events)]
     source = current_source()
     with ThreadPoolExecutor(max_workers=1) as pool:
+        household_rows = pool.submit(_household_rows, plan, profile, first)
         staged_members = pool.submit(_stage, members, _member_rows, (plan, hkey_to_id), slots[0])
         staged_incomes = pool.submit(_stage, incomes, _income_rows, (plan, hkey_to_id, _actor_fields(actor)[0]), slots[1])
         staged_events = pool.submit(_stage, events, _created_events, (plan, hkey_to_id, _actor_fields(actor), profile, source), slots[2])
         progress(1, "新建区划")
         codes = _create_divisions(plan, actor)
         progress(10, "写入农户")
-        _insert_households(plan, codes, now, profile, first)
+        _insert_households(household_rows.result(), codes)
         _update_households(plan, codes, now)
         progress(35, "写入家庭成员")
         with bulk.indexes_rebuilt(Member, new_members):
@@ -147,10 +148,19 @@ def _extra_json(frame: pl.DataFrame, columns: list[str], type_wanted: pl.Expr | 
     return encoded.str.replace_all(r'"[^"]*":null,?', "").str.replace(r",}$", "}")
 
 
-def _insert_households(plan: Plan, codes: dict[str, int], now, profile, first: int) -> None:
+HOUSEHOLD_COLUMNS = [
+    "id", "number", "village_id", "group_id", "division_code", "category", "monitoring_status", "included_on",
+    "risk_types", "elimination_mode", "eliminated_on", "no_labour_household", "phone", "water_secure",
+    "housing_grade", "extra",
+]
+
+
+def _household_rows(plan: Plan, profile, first: int) -> pl.DataFrame | None:
+    """The new households as rows in ``HOUSEHOLD_COLUMNS`` order, ids numbered from ``first``, with the
+    village and group still as codes (pure: the divisions may not exist yet)."""
     new = plan.household_inserts
     if new is None or not new.height:
-        return
+        return None
     cols = new.columns
     has = lambda c: c in cols  # noqa: E731
     _, htype = category_text(profile)
@@ -164,21 +174,11 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile, first: i
         extra.alias("_extra"),
     )
     division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if has("group_code") else pl.col("village_code")
-    frame = frame.with_columns(division.alias("_division"))
-    writer = BulkWriter(Household, [
-        "id", "number", "village_id", "group_id", "division_code", "category", "monitoring_status", "included_on",
-        "risk_types", "elimination_mode", "eliminated_on", "no_labour_household", "phone", "water_secure",
-        "housing_grade", "extra",
-    ])
     text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
-    ids = pl.DataFrame({"code": list(codes), "id": list(codes.values())}, schema={"code": pl.String, "id": pl.Int64})
-    frame = frame.join(ids.rename({"code": "village_code", "id": "_village_id"}), on="village_code", how="left")
-    if has("group_code"):
-        frame = frame.join(ids.rename({"code": "group_code", "id": "_group_id"}), on="group_code", how="left")
     risks = text("h_risk_types")
-    rows = frame.select(
-        "_new_id", "_hkey", "_village_id", pl.col("_group_id") if has("group_code") else pl.lit(None, pl.Int64).alias("_group_id"),
-        "_division", "t_category", "t_status", _month_date_expr(text("h_included_on")).alias("_inc"),
+    return frame.select(
+        "_new_id", "_hkey", "village_code", pl.col("group_code") if has("group_code") else pl.lit(None, pl.String).alias("group_code"),
+        division.alias("_division"), "t_category", "t_status", _month_date_expr(text("h_included_on")).alias("_inc"),
         pl.when(risks == "").then(pl.lit("[]")).otherwise(pl.concat_str([pl.lit('["'), risks.str.replace_all(",", '","'), pl.lit('"]')])).alias("_risks"),
         text("h_elimination_mode").alias("_mode"), _month_date_expr(text("h_eliminated_on")).alias("_elim"),
         (text("h_no_labour") == YES).alias("_nolabour"), text("h_phone").alias("_phone"),
@@ -186,8 +186,19 @@ def _insert_households(plan: Plan, codes: dict[str, int], now, profile, first: i
         pl.when(text("h_dangerous_house") == YES).then(pl.lit("C")).when(text("h_dangerous_house") == NO).then(pl.lit("B")).otherwise(pl.lit("")).alias("_grade"),
         "_extra",
     )
+
+
+def _insert_households(prepared: pl.DataFrame | None, codes: dict[str, int]) -> None:
+    """Insert the rows of ``_household_rows`` with the ids of their (now existing) villages and groups."""
+    if prepared is None:
+        return
+    ids = pl.DataFrame({"code": list(codes), "id": list(codes.values())}, schema={"code": pl.String, "id": pl.Int64})
+    rows = prepared.join(ids.rename({"code": "village_code", "id": "_village_id"}), on="village_code", how="left", maintain_order="left")
+    rows = rows.join(ids.rename({"code": "group_code", "id": "_group_id"}), on="group_code", how="left", maintain_order="left")
+    names = prepared.columns
+    rows = rows.select(*names[:2], "_village_id", "_group_id", *names[4:])
     with bulk.indexes_rebuilt(Household, rows.height):
-        bulk.insert_frame(Household, writer.columns, rows)
+        bulk.insert_frame(Household, HOUSEHOLD_COLUMNS, rows)
 
 
 def _update_households(plan: Plan, codes: dict[str, int], now) -> None:

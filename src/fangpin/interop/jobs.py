@@ -194,7 +194,15 @@ def data_fingerprint() -> dict:
     return {"today": today().isoformat(), **{m._meta.label: m.objects.aggregate(m=Max("pk"))["m"] for m in tables}}
 
 
+PLAN_HOUSEHOLD_COLUMNS = ("_hkey", "h_id", "village_code", "group_code", "action", "division_code", "t_category", "t_status")
+
+
 def _save_plan(job: ImportJob, plan, fingerprint: dict) -> None:
+    """Store the plan with only the household columns the apply reads (the rest is the diff's working data)."""
+    import dataclasses
+
+    keep = [c for c in plan.households.columns if c in PLAN_HOUSEHOLD_COLUMNS]
+    plan = dataclasses.replace(plan, households=plan.households.select(keep))
     d = work_dir(job)
     with open(d / "plan.pickle", "wb") as fh:
         pickle.dump({"sha256": job.sha256, "options": job.options, "fingerprint": fingerprint, "plan": plan}, fh, protocol=5)
