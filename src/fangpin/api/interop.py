@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangpin.areas.models import Division
@@ -133,7 +133,7 @@ def create_import(request, county_code: Form[str], file: File[UploadedFile], inc
     county = _county(request.user, county_code)
     options = services.clean_options({"income_year": income_year, "members_complete": members_complete})
     job = services.start_import(request.user, county, file, options=options)
-    return 201, _import_out(job)
+    return Status(201, _import_out(job))
 
 
 @router.get("/imports/{job_id}", response=ImportOut, summary="导入状态、进度与预检统计")
@@ -166,7 +166,7 @@ def apply_import(request, job_id: int, payload: ApplyIn):
 def create_export(request, payload: ExportIn):
     county = _county(request.user, payload.county_code)
     job = services.start_export(request.user, county, payload.layout, division_code=payload.division_code, national_style=payload.national_style)
-    return 201, _export_out(job)
+    return Status(201, _export_out(job))
 
 
 @router.get("/exports/{export_id}", response=ExportOut, summary="导出状态")
