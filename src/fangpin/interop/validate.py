@@ -635,8 +635,8 @@ def _check_structure(df, hdf, present, header, issues: _Issues):
 
 def _check_duplicate_keys(df, grain, header, issues: _Issues):
     """One ID number in one household row only; in a household-level file one row per 户编号."""
-    keyed = df.filter(pl.col("m_id_number") != "")
-    dup = keyed.group_by("m_id_number").agg(pl.col("_row"), pl.col("_hkey")).filter(pl.col("_row").list.len() > 1)
+    keyed = df.select("m_id_number", "_row", "_hkey").filter((pl.col("m_id_number") != "") & pl.col("m_id_number").is_duplicated())
+    dup = keyed.group_by("m_id_number", maintain_order=True).agg(pl.col("_row"), pl.col("_hkey"))
     column = header("id_number" if grain == "person" else "head_id_number")
     for value, rows, hkeys in dup.iter_rows():
         shown = "、".join(map(str, rows[:6]))
@@ -645,6 +645,7 @@ def _check_duplicate_keys(df, grain, header, issues: _Issues):
         for row, hkey in zip(rows, hkeys, strict=False):
             issues.add(REFUSED, row, column, f"证件号码{value}在文件中出现{len(rows)}次（第{shown}行）{where}，一人只能属于一户", hkey)
     if grain == "household":
-        dup = df.filter(pl.col("_hkey").is_not_null()).group_by("_hkey").agg(pl.col("_row")).filter(pl.col("_row").list.len() > 1)
+        keyed = df.select("_hkey", "_row").filter(pl.col("_hkey").is_not_null() & pl.col("_hkey").is_duplicated())
+        dup = keyed.group_by("_hkey", maintain_order=True).agg(pl.col("_row"))
         for hkey, rows in dup.iter_rows():
             issues.add(REFUSED, rows[1], header("household_number"), f"户编号{hkey}在文件中出现{len(rows)}次（第{'、'.join(map(str, rows))}行）", hkey)
