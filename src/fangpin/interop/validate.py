@@ -585,7 +585,10 @@ def _check_household_consistency(keyed, keys, header, issues: _Issues):
     Returns the number of rows of each household (``_hkey``, ``_row_count``)."""
     if not keys:
         return keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
-    hashed = keyed.select("_hkey", pl.struct(keys).hash().alias("_h"))
+    # One hash per row over the household columns (per-column hashes with distinct seeds, combined by
+    # xor: much faster than hashing a struct); a household whose rows disagree shows several hashes.
+    combined = pl.reduce(lambda a, b: a ^ b, [pl.col(k).hash(seed=i) for i, k in enumerate(keys)])
+    hashed = keyed.select("_hkey", combined.alias("_h"))
     per_household = hashed.group_by("_hkey").agg(pl.col("_h").n_unique().alias("n"), pl.len().alias("_row_count"))
     sizes = per_household.select("_hkey", "_row_count")
     bad_keys = per_household.filter(pl.col("n") > 1)["_hkey"]
