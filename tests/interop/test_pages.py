@@ -128,3 +128,35 @@ def test_an_apply_whose_worker_died_is_shown_as_interrupted_and_can_be_checked_a
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED, job.error
     assert Household.objects.filter(number="3406211002019001").exists()
+
+
+def test_confirming_long_after_the_preview_is_not_taken_for_an_interrupted_job_R_INT_02(
+    county, personas, login, xlsx, family, django_capture_on_commit_callbacks, monkeypatch
+):
+    import json
+
+    from fangpin.interop import jobs, services
+
+    client = login(personas["county_officer"])
+    _upload(client, xlsx(family()), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.CHECKED
+    # The preview was finished two hours ago; the officer confirms now and the worker has not started yet.
+    progress = jobs.work_dir(job) / "progress.json"
+    progress.write_text(json.dumps({"pct": 100, "label": "预检完成", "at": 0}), encoding="utf-8")
+    ImportJob.objects.filter(pk=job.pk).update(created_at="2026-01-01T00:00:00+08:00", checked_at="2026-01-01T00:10:00+08:00")
+    monkeypatch.setattr(jobs, "STALL_SECONDS", 60)
+    job.refresh_from_db()
+    services.request_apply(personas["county_officer"], job, refused_seen=False, divisions_confirmed=False, enqueue=False)
+    page = client.get(f"/interop/imports/{job.pk}/").content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLYING and "已视为中断" not in page
+    # The same holds for a check asked for again on an old failed job.
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED)
+    progress.write_text(json.dumps({"pct": 100, "label": "", "at": 0}), encoding="utf-8")
+    job.refresh_from_db()
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        services.recheck(personas["county_officer"], job)
+        assert not jobs.mark_if_stalled(job)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.UPLOADED

@@ -176,8 +176,6 @@ def take_slot(rows: int):
     return slots.pop(0) if slots and rows >= STAGING_MIN_ROWS else None
 
 
-_take_slot = take_slot
-
 
 @dataclass
 class Staged:

@@ -112,11 +112,19 @@ def request_apply(user, job: ImportJob, *, refused_seen: bool, divisions_confirm
     if not updated:
         raise ValidationError("该导入已在处理中")
     job.refresh_from_db()
+    _waiting_since_now(job, "等待后台导入")
     if enqueue:
         from .tasks import apply_import
 
         transaction.on_commit(lambda: apply_import.enqueue(job.pk))
     return job
+
+
+def _waiting_since_now(job: ImportJob, label: str) -> None:
+    """The job starts waiting for the worker now (its quiet time for ``jobs.mark_if_stalled`` counts from here)."""
+    from .jobs import write_progress
+
+    write_progress(job, 0, label, to_db=False)
 
 
 def recheck(user, job: ImportJob) -> ImportJob:
@@ -125,6 +133,7 @@ def recheck(user, job: ImportJob) -> ImportJob:
     if job.status not in (ImportStatus.CHECKED, ImportStatus.FAILED):
         raise ValidationError("只有预检完成或导入失败的记录可以重新预检")
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.UPLOADED, progress=0, progress_label="等待预检")
+    _waiting_since_now(job, "等待预检")
     from .tasks import check_import
 
     transaction.on_commit(lambda: check_import.enqueue(job.pk))
