@@ -265,7 +265,7 @@ def _update_members(plan: Plan, hkey_to_id: dict[str, int], actor) -> None:
     if plan.deactivations:
         bulk.update_rows(Member, ["active", "left_reason"], [(m_id, False, MOVE_REASON + "：国家系统导出中已无此人") for m_id, _ in plan.deactivations])
     moves = []
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    actor_id = _actor_fields(actor)[0]
     for m_id, source, target in plan.member_moves:
         to_id = target if isinstance(target, int) else hkey_to_id[target]
         moves.append((m_id, source, to_id, MOVE_REASON, actor_id))
@@ -310,7 +310,7 @@ def _update_incomes(plan: Plan, actor, now) -> None:
         return
     updates = frame.filter(pl.col("i_id").is_not_null())
     if updates.height:
-        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+        actor_id = _actor_fields(actor)[0]
         fields = [*MONEY_PARTS, "household_size", "net_income", "per_capita_net_income", "entered_by_id", "entered_at"]
         rows = updates.select("i_id", *MONEY_PARTS, "size", "net", "per_capita", pl.lit(actor_id).alias("_a"), pl.lit(now).alias("_t"))
         bulk.update_rows(IncomeRecord, fields, list(rows.iter_rows()))
