@@ -23,10 +23,14 @@ class Capabilities:
     full_phone: bool
     export: bool
     admin_site: bool = False
+    # Acts on moves of people between areas (R-SEC-04): the county office of either side.
+    handle_moves: bool = False
 
 
 CAPABILITIES: dict[str, Capabilities] = {
-    Role.COUNTY_OFFICE: Capabilities(write_registry=True, full_id_number=True, full_phone=True, export=True),
+    Role.COUNTY_OFFICE: Capabilities(
+        write_registry=True, full_id_number=True, full_phone=True, export=True, handle_moves=True
+    ),
     Role.TOWNSHIP_STAFF: Capabilities(write_registry=True, full_id_number=True, full_phone=True, export=True),
     Role.VILLAGE_CADRE: Capabilities(write_registry=True, full_id_number=True, full_phone=True, export=True),
     Role.GRID_WORKER: Capabilities(write_registry=False, full_id_number=False, full_phone=True, export=False),
@@ -34,7 +38,7 @@ CAPABILITIES: dict[str, Capabilities] = {
     Role.DEPARTMENT_OFFICER: Capabilities(write_registry=False, full_id_number=False, full_phone=False, export=True),
     Role.SUPERVISOR: Capabilities(write_registry=False, full_id_number=False, full_phone=False, export=True),
     Role.ADMINISTRATOR: Capabilities(
-        write_registry=True, full_id_number=True, full_phone=True, export=True, admin_site=True
+        write_registry=True, full_id_number=True, full_phone=True, export=True, admin_site=True, handle_moves=True
     ),
 }
 

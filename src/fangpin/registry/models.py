@@ -279,3 +279,53 @@ class IncomeRecord(models.Model):
             self.transfer_family_planning + self.transfer_dibao + self.transfer_tekun
             + self.transfer_pension + self.transfer_eco + self.transfer_other
         )
+
+
+class MoveStatus(models.TextChoices):
+    OPEN = "open", "待办理"
+    DONE = "done", "已迁移"
+    DECLINED = "declined", "不予迁移"
+
+
+class MoveRequest(models.Model):
+    """A person registered in one area was entered in another (R-SEC-04).
+
+    The person is not revealed to the requesting side; the county offices of both sides see the
+    request and act on it: the holding side agrees to release the person, the receiving side to
+    take them in; when both have agreed the member moves to the receiving household.
+    """
+
+    id_number = models.CharField("证件号码", max_length=22, db_index=True)
+    name = models.CharField("申请登记姓名", max_length=40, blank=True)
+    details = models.JSONField("申请登记信息", default=dict, blank=True)
+    target_household = models.ForeignKey(
+        Household, verbose_name="拟迁入户", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target_division_code = models.CharField("拟迁入区划代码", max_length=17, db_index=True)
+    holder_member = models.ForeignKey(Member, verbose_name="现登记成员", on_delete=models.PROTECT, related_name="+")
+    holder_division_code = models.CharField("现登记区划代码", max_length=17, db_index=True)
+    status = models.CharField("状态", max_length=10, choices=MoveStatus.choices, default=MoveStatus.OPEN, db_index=True)
+    source = models.CharField("来源", max_length=20, default="web")
+    source_ref = models.CharField("来源说明", max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="迁出地同意人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField("迁出地同意时间", null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="迁入地同意人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField("迁入地同意时间", null=True, blank=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    note = models.CharField("办理说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "跨区域迁移申请"
+        verbose_name_plural = "跨区域迁移申请"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"迁移申请{self.pk}"

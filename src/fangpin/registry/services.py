@@ -12,14 +12,16 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from fangpin.accounts.masking import show_id_number
 from fangpin.accounts.scoping import require_write_in
 from fangpin.areas.models import Division, Level
+from fangpin.audit.context import current_source
 from fangpin.audit.services import record
 from fangpin.policy import income as income_rules
-from fangpin.policy.idnumbers import IdNumberError, parse_id_number
+from fangpin.policy.idnumbers import IdNumberError, mask_id_number, parse_id_number
 from fangpin.profiles.services import profile_for_county, today
 
-from . import vocab
+from . import moves, vocab
 from .models import (
     Household,
     HousingGrade,
@@ -244,9 +246,22 @@ def _bool_or_none(value):
     return str(value).strip() in ("1", "true", "True", "是", "on")
 
 
-def clean_member_data(data: dict, household: Household, instance: Member | None = None) -> dict:
-    """Validate member fields; raise ValidationError naming each bad field in Chinese."""
+class RegisteredElsewhere(ValidationError):
+    """The ID number belongs to a person registered outside the actor's area."""
+
+    def __init__(self, errors: dict, id_number: str):
+        super().__init__(errors)
+        self.id_number = id_number
+
+
+def clean_member_data(data: dict, household: Household, instance: Member | None = None, actor=None) -> dict:
+    """Validate member fields; raise ValidationError naming each bad field in Chinese.
+
+    A person registered in the actor's own area is named precisely; one registered elsewhere gets
+    the neutral message (``RegisteredElsewhere``), which says nothing about the other household.
+    """
     errors: dict[str, str] = {}
+    elsewhere = ""
     out: dict = {}
     raw_id = data.get("id_number", instance.id_number if instance else "")
     try:
@@ -260,10 +275,15 @@ def clean_member_data(data: dict, household: Household, instance: Member | None 
         holder = holder.select_related("household__village").first()
         if holder is not None:
             h = holder.household
-            errors["id_number"] = (
-                f"身份证号 {info.number} 已登记在{h.village.name}户编号 {h.number} 的家庭中"
-                f"（{'在户' if holder.active else '已离户'}），一人只能属于一户；如需迁入请使用“成员迁移”"
-            )
+            if moves.holder_visible(actor, holder):
+                errors["id_number"] = (
+                    f"身份证号 {show_id_number(actor, info.number)} 已登记在{h.village.name}户编号 {h.number} 的家庭中"
+                    f"（{'在户' if holder.active else '已离户'}），一人只能属于一户；如需迁入请使用“成员迁移”"
+                )
+            else:
+                # Outside the user's area nothing about the other household is said (R-SEC-04).
+                errors["id_number"] = moves.elsewhere_message(info.number)
+                elsewhere = info.number
     name = (data.get("name", instance.name if instance else "") or "").strip()
     if not name:
         errors["name"] = "姓名不能为空"
@@ -324,21 +344,39 @@ def clean_member_data(data: dict, household: Household, instance: Member | None 
         if others.exists():
             errors["relation"] = f"该户已有{rel}（{others.first().name}），一户只能有一名{rel}"
     if errors:
+        if elsewhere:
+            raise RegisteredElsewhere(errors, elsewhere)
         raise ValidationError(errors)
     out["relation_order"] = vocab.RELATION_ORDER.get(out["relation"], 99)
     return out
 
 
-@transaction.atomic
 def add_member(actor, household: Household, data: dict) -> Member:
+    """Register a member. A person registered outside the actor's area is refused with the neutral
+    message and a move request goes to the county offices concerned (R-SEC-04)."""
+    try:
+        return _add_member(actor, household, data)
+    except RegisteredElsewhere as exc:
+        if exc.error_dict.keys() - {"id_number"}:
+            raise  # other fields are wrong too: the user fixes those first, no request yet
+        move = moves.request_move(
+            actor, id_number=exc.id_number, name=(data.get("name") or "").strip(), target_household=household,
+            division_code=household.division_code, details=data, source=current_source()[0],
+            source_ref=current_source()[1],
+        )
+        raise ValidationError({"id_number": moves.elsewhere_message(exc.id_number, move)})
+
+
+@transaction.atomic
+def _add_member(actor, household: Household, data: dict) -> Member:
     household = Household.objects.select_for_update().get(pk=household.pk)
     require_write_in(actor, household.division_code)
-    clean = clean_member_data(data, household)
+    clean = clean_member_data(data, household, actor=actor)
     try:
         with transaction.atomic():
             member = Member.objects.create(household=household, **clean)
     except IntegrityError:
-        raise ValidationError({"id_number": f"身份证号 {clean['id_number']} 已被登记"})
+        raise ValidationError({"id_number": f"身份证号 {mask_id_number(clean['id_number'])} 已被登记，一人只能属于一户"})
     record(actor, "member.create", member, household=household, after=snapshot(member, MEMBER_FIELDS))
     return member
 
@@ -348,7 +386,7 @@ def update_member(actor, member: Member, data: dict) -> Member:
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
     require_write_in(actor, member.household.division_code)
     before = snapshot(member, MEMBER_FIELDS)
-    clean = clean_member_data(data, member.household, instance=member)
+    clean = clean_member_data(data, member.household, instance=member, actor=actor)
     for field, value in clean.items():
         setattr(member, field, value)
     member.save()
