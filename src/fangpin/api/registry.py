@@ -9,11 +9,12 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from fangpin.accounts.masking import show_id_number, show_phone
-from fangpin.accounts.scoping import divisions_visible_to, get_household_for, get_member_for
+from fangpin.accounts.scoping import divisions_visible_to
 from fangpin.audit.context import using_source
 from fangpin.policy.income import INCOME_FIELDS
 from fangpin.registry import services
 from fangpin.registry.queries import HouseholdFilters, household_rows, paginate, search_households
+from fangpin.registry.selectors import get_household_for, get_member_for
 
 router = Router(tags=["农户信息"])
 
@@ -359,3 +360,32 @@ def list_divisions(request, parent: str = ""):
             for d in qs.select_related("parent")[:500]]
 
 
+
+
+class ChangeOut(Schema):
+    field: str
+    before: object | None = None
+    after: object | None = None
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    actor_name: str
+    action: str
+    label: str
+    object: str
+    changes: list[ChangeOut]
+    source: str
+    source_ref: str
+
+
+@router.get("/households/{household_id}/history", response=list[EventOut],
+            summary="农户变更记录（谁、何时、修改前后；个人信息按角色脱敏）")
+def household_history(request, household_id: int):
+    from fangpin.audit.presentation import present_events
+
+    h = get_household_for(request.user, household_id)
+    events = present_events(request.user, h.events.all()[:200])
+    return [{"at": e.at, "actor_name": e.actor_name, "action": e.action, "label": e.label, "object": e.shown_repr,
+             "changes": [{"field": k, "before": b, "after": a} for k, b, a in e.shown_changes],
+             "source": e.source, "source_ref": e.shown_source_ref} for e in events]

@@ -38,7 +38,11 @@ class Event(models.Model):
         verbose_name = "操作留痕"
         verbose_name_plural = "操作留痕"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["household", "-at"], name="event_household_at")]
+        indexes = [
+            models.Index(fields=["household", "-at"], name="event_household_at"),
+            # The case page (and later every object page) reads an object's trail newest first.
+            models.Index(fields=["object_type", "object_id", "-at"], name="event_object_at"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

@@ -10,10 +10,11 @@ from django.http import Http404
 from django.urls import reverse
 
 from fangpin.accounts.scoping import scope_filter
+from fangpin.areas.lookups import prefix_q
 from fangpin.areas.models import CODE_LENGTH
+from fangpin.policy.pii import scrub_personal_data
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS
 from fangpin.profiles.services import working_calendar
-from fangpin.registry.lookups import prefix_q
 
 from .models import Case, CaseStatus, CaseStep, Notice, NoticeEntry, Phase
 
@@ -157,13 +158,16 @@ def find_by_reference(reference: str, check_code: str) -> Case | None:
 
 
 def public_status(case: Case) -> dict:
-    """What an applicant may see: status, current step, dates, rejection reason — no personal data."""
+    """What an applicant may see: status, current step, dates, rejection reason — no personal data (R-SEC-05)."""
     step = case.current_step_def
     data = {"reference": case.reference, "procedure": case.procedure_name, "status": case.get_status_display(),
             "opened_on": case.opened_on, "current_step": step.name if step else "", "rejection_reason": "",
             "closed_on": case.closed_on}
     if case.status == CaseStatus.REJECTED:
-        data["rejection_reason"] = case.rejection_reason
+        # Staff free text reaches a public page only through the shared scrubber (R-SEC-05).
+        ended = case.proc.step(case.rejected_step).name if case.rejected_step else ""
+        reason = scrub_personal_data(case.rejection_reason)
+        data["rejection_reason"] = f"在“{ended}”环节不予纳入：{reason}" if ended else reason
     if case.phase == Phase.IN_NOTICE and step is not None:
         data["current_step"] = f"{step.name}（{step.notice_label}中）"
     return data

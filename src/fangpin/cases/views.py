@@ -14,16 +14,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from fangpin.accounts.masking import mask_text
 from fangpin.accounts.roles import Role
-from fangpin.accounts.scoping import get_household_for
 from fangpin.areas.models import Division
 from fangpin.audit.models import Event
-from fangpin.audit.services import ACTION_LABELS
+from fangpin.audit.presentation import present_events
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, UNITS, parse_procedure
 from fangpin.policy.profiles import ProfileError
 from fangpin.profiles.models import PolicyProfile
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.registry.queries import HouseholdFilters, heads_for, search_households
+from fangpin.registry.selectors import get_household_for
 from fangpin.web import apply_errors, profile_for_user, web_source
 
 from . import forms, services
@@ -226,7 +227,9 @@ def case_detail(request, pk):
         r.remaining = remaining_text(r.due_on, day, step.deadline_unit) if r.status == "current" else ""
         r.level = LEVEL_LABELS[step.level]
         r.roles = "、".join(ROLE_LABELS.get(x, x) for x in step.roles)
-        r.entries = _evidence(r, names)
+        r.entries = [(label, mask_text(user, value)) for label, value in _evidence(r, names)]
+        r.outcome = mask_text(user, r.outcome)
+        r.shown_objections = [_shown_objection(user, o) for o in r.objections.all()]
     upcoming = []
     if case.is_open:
         i = proc.index(case.current_step)
@@ -235,9 +238,7 @@ def case_detail(request, pk):
     step = case.current_step_def
     current_row = next((r for r in rows if r.status == "current"), None)
     can_act = bool(step and user.role in step.roles)
-    events = Event.objects.filter(object_type="Case", object_id=str(case.pk)).order_by("-at", "-id")[:100]
-    for e in events:
-        e.label = ACTION_LABELS.get(e.action, e.action)
+    events = present_events(user, Event.objects.filter(object_type="Case", object_id=str(case.pk)).order_by("-at", "-id")[:100])
     head = case.household.head()
     return render(request, "cases/case_detail.html", {
         "case": case, "rows": rows, "upcoming": upcoming, "step": step, "current_row": current_row,
@@ -247,12 +248,19 @@ def case_detail(request, pk):
         "overall_remaining": remaining_text(case.overall_due_on, day, proc.total_unit) if case.is_open else "",
         "overall_overdue": bool(case.is_open and case.overall_due_on and case.overall_due_on < day),
         "eligibility": case.eligibility, "category_name": _category_name(case),
-        "open_objections": case.objections.filter(outcome=""),
+        "open_objections": [_shown_objection(user, o) for o in case.objections.filter(outcome="")],
+        "shown": {f: mask_text(user, getattr(case, f)) for f in ("reasons", "rejection_reason", "lead_note")},
         "can_enter_system": case.status == CaseStatus.FILED and not case.system_entered_on and user.role in proc.entry_roles,
         "entry_overdue": bool(case.system_entry_due_on and not case.system_entered_on and day > case.system_entry_due_on),
         "can_announce": case.status == CaseStatus.FILED and not case.announced and user.role in proc.steps[-1].roles,
         "final_key": proc.steps[-1].key,
     })
+
+
+def _shown_objection(user, objection):
+    objection.shown_content = mask_text(user, objection.content)
+    objection.shown_resolution = mask_text(user, objection.resolution)
+    return objection
 
 
 def _category_names(case) -> dict:

@@ -127,3 +127,22 @@ class TagsForm(forms.Form):
     def __init__(self, *args, tag_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].choices = list(tag_choices)
+
+
+class MoveApproveForm(forms.Form):
+    """The county office agrees to a move request (R-SEC-04)."""
+
+    target_number = forms.CharField(
+        label="迁入户户编号", max_length=30, required=False,
+        help_text="迁入地办理时填写；申请时已指定迁入户的可留空",
+    )
+    relation = forms.ChoiceField(label="在迁入户中与户主关系", required=False)
+    note = forms.CharField(label="办理说明", max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = [("", "（沿用申请时填写）"), *((v, v) for v in vocab.values("relation"))]
+
+
+class MoveDeclineForm(forms.Form):
+    reason = forms.CharField(label="不予迁移原因", max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2}))

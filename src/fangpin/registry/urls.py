@@ -19,3 +19,10 @@ urlpatterns = [
     path("members/<int:member_pk>/move/", views.member_move, name="member_move"),
     path("members/<int:member_pk>/remove/", views.member_remove, name="member_remove"),
 ]
+
+urlpatterns += [
+    path("moves/", views.move_list, name="move_list"),
+    path("moves/<int:pk>/", views.move_detail, name="move_detail"),
+    path("moves/<int:pk>/approve/", views.move_approve, name="move_approve"),
+    path("moves/<int:pk>/decline/", views.move_decline, name="move_decline"),
+]

@@ -12,19 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from fangpin.accounts.masking import show_id_number, show_phone
-from fangpin.accounts.scoping import (
-    divisions_visible_to,
-    get_household_for,
-    get_member_for,
-    households_visible_to,
-)
+from fangpin.accounts.scoping import divisions_visible_to
 from fangpin.areas.models import Level
-from fangpin.audit.services import ACTION_LABELS
+from fangpin.audit.presentation import present_events
 from fangpin.policy.income import INCOME_FIELDS
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.web import apply_errors, profile_for_user, web_source
 
-from . import services
+from . import moves, services
 from .exports import roster_workbook
 from .forms import (
     BasicNeedsForm,
@@ -33,12 +28,15 @@ from .forms import (
     HouseholdForm,
     IncomeForm,
     MemberForm,
+    MoveApproveForm,
+    MoveDeclineForm,
     MoveForm,
     RemoveForm,
     TagsForm,
 )
 from .models import MonitoringStatus, Tag
 from .queries import HouseholdFilters, household_rows, paginate, search_households
+from .selectors import get_household_for, get_member_for, households_visible_to
 
 
 def _categories_for(user):
@@ -108,9 +106,7 @@ def household_detail(request, pk):
     for m in members:
         m.shown_id = show_id_number(user, m.id_number)
         m.shown_phone = show_phone(user, m.phone)
-    events = household.events.select_related("actor")[:100]
-    for e in events:
-        e.label = ACTION_LABELS.get(e.action, e.action)
+    events = present_events(user, household.events.select_related("actor")[:100])
     profile = profile_for_county(household.division_code)
     context = {
         "h": household,
@@ -270,3 +266,93 @@ def member_remove(request, member_pk):
         raise Http404
     form = RemoveForm(request.POST or None)
     return _write_view(request, m.household, form, lambda f: services.remove_member(request.user, m, f.cleaned_data["reason"]), f"{m.name} 已移出", f"移出成员 {m.name}")
+
+
+# --- moves between areas (R-SEC-04) -----------------------------------------------------------------
+
+
+def _move_view(user, move):
+    """What ``user`` may see of a move request: the side outside their area is not named."""
+    from fangpin.areas.models import Division
+
+    sides = moves.sides_of(user, move)
+    names = dict(Division.objects.filter(code__in=[move.target_division_code[:12], move.holder_division_code[:12]])
+                 .values_list("code", "name"))
+    holder = move.holder_member
+    return {
+        "move": move,
+        "sides": sides,
+        "shown_id": show_id_number(user, move.id_number),
+        "target_place": names.get(move.target_division_code[:12], ""),
+        "target_household": move.target_household if "target" in sides else None,
+        "holder_place": names.get(move.holder_division_code[:12], "") if "holder" in sides else "其他地区（不显示）",
+        "holder_household": holder.household if "holder" in sides else None,
+        "can_act": user.caps.handle_moves and move.status == "open",
+        "waiting": [label for flag, label in ((move.released_at, "迁出地县乡村振兴局同意迁出"),
+                                              (move.accepted_at, "迁入地县乡村振兴局同意迁入")) if not flag],
+    }
+
+
+@login_required
+def move_list(request):
+    user = request.user
+    status = request.GET.get("status", "open")
+    qs = moves.moves_visible_to(user).select_related("target_household", "holder_member__household")
+    if status in ("open", "done", "declined"):
+        qs = qs.filter(status=status)
+    rows = [_move_view(user, m) for m in qs[:200]]
+    return render(request, "registry/move_list.html", {"rows": rows, "status": status})
+
+
+@login_required
+def move_detail(request, pk):
+    move = moves.get_move_for(request.user, pk)
+    context = _move_view(request.user, move) | {
+        "approve_form": MoveApproveForm(), "decline_form": MoveDeclineForm(),
+    }
+    return render(request, "registry/move_detail.html", context)
+
+
+def _move_action(request, pk, form_class, action, success):
+    move = moves.get_move_for(request.user, pk)
+    if not request.user.caps.handle_moves:
+        raise PermissionDenied("跨地区迁移由县乡村振兴局办理")
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            with web_source(request):
+                action(move, form.cleaned_data)
+            messages.success(request, success)
+            return redirect("registry:move_detail", pk=move.pk)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    context = _move_view(request.user, move) | {"approve_form": MoveApproveForm(), "decline_form": MoveDeclineForm()}
+    context["approve_form" if form_class is MoveApproveForm else "decline_form"] = form
+    return render(request, "registry/move_detail.html", context)
+
+
+def _target_household(user, move, number: str):
+    number = (number or "").strip()
+    if not number:
+        return None
+    household = households_visible_to(user).filter(number=number, village__code=move.target_division_code[:12]).first()
+    if household is None:
+        raise ValidationError({"target_number": f"迁入村没有户编号为 {number} 的农户（或不在您的管辖范围内）"})
+    return household
+
+
+@login_required
+@require_http_methods(["POST"])
+def move_approve(request, pk):
+    def action(move, data):
+        target = _target_household(request.user, move, data["target_number"])
+        moves.approve_move(request.user, move, target_household=target, relation=data["relation"], note=data["note"])
+
+    return _move_action(request, pk, MoveApproveForm, action, "已同意；双方县乡村振兴局均同意后自动完成迁移")
+
+
+@login_required
+@require_http_methods(["POST"])
+def move_decline(request, pk):
+    return _move_action(request, pk, MoveDeclineForm,
+                        lambda move, data: moves.decline_move(request.user, move, reason=data["reason"]), "已不予迁移")
