@@ -154,7 +154,7 @@ def child(db: str, file: str, county: str, runs: int) -> None:
     call_command("migrate", verbosity=0)
     load_profiles()
     if not Division.objects.filter(code=county).exists():
-        from fangpin.areas.services import create_division
+        from fangpin.registry.divisions import create_division
 
         create_division(None, parent=None, level=Level.COUNTY, code=county, name="濉溪县", profile_key="suixi")
     county_obj = Division.objects.get(code=county)

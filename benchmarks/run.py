@@ -150,8 +150,8 @@ def _setup_django():
 
 def _samples(user, rng: random.Random, n: int) -> dict:
     """Search terms that exist in the user's area: name prefixes, ID numbers, household numbers."""
-    from fangpin.accounts.scoping import households_visible_to
     from fangpin.registry.models import Member
+    from fangpin.registry.selectors import households_visible_to
 
     all_ids = list(households_visible_to(user).order_by("pk").values_list("pk", flat=True))
     total = len(all_ids)

@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from fangpin.accounts import views as account_views
+from fangpin import home
 from fangpin.api.urls import api
 
 admin.site.site_header = "防返贫监测帮扶平台 · 后台管理"
 admin.site.site_title = "防返贫监测帮扶平台"
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home.home, name="home"),
     path("accounts/", include("fangpin.accounts.urls")),
     path("households/", include("fangpin.registry.urls", namespace="registry")),
     path("cases/", include("fangpin.cases.urls", namespace="cases")),

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fangpin.areas.models import Division, Level
-from fangpin.areas.services import create_division, next_grid_name
+from fangpin.areas.services import next_grid_name
 from fangpin.audit.models import Event
 from fangpin.registry import services
+from fangpin.registry.divisions import create_division
 from fangpin.registry.models import Household, IncomeRecord
 
 

@@ -1,15 +1,19 @@
 """The one door for reads and the permission check for writes (R-SEC-01).
 
-Every page, count, search, export and API endpoint gets its rows through these functions.
+Every page, count, search, export and API endpoint gets its rows through these functions:
+``scope_filter`` for lists and ``get_visible`` for one row by id. The apps that own the models
+build their selectors on them (``registry.selectors.get_household_for``,
+``cases.selectors.get_case_for`` …); none filters by division code on its own.
 A row outside the user's division answers 404 (not 403), so its existence does not leak.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from fangpin.registry.lookups import prefix_q
+from fangpin.areas.lookups import prefix_q
+from fangpin.areas.models import Division
 
 
 class OutOfScope(PermissionDenied):
@@ -32,44 +36,21 @@ def scope_filter(qs, user, field: str = "division_code"):
     return qs.filter(prefix_q(field, code))
 
 
-def households_visible_to(user):
-    from fangpin.registry.models import Household
-
-    return scope_filter(Household.objects.all(), user)
-
-
-def members_visible_to(user):
-    from fangpin.registry.models import Member
-
-    return scope_filter(Member.objects.filter(active=True), user, "household__division_code")
-
-
 def divisions_visible_to(user):
-    from fangpin.areas.models import Division
-
     return scope_filter(Division.objects.all(), user, "code")
 
 
-def get_household_for(user, pk):
-    try:
-        return households_visible_to(user).get(pk=pk)
-    except (ValueError, TypeError):
-        raise Http404
-    except Exception as exc:
-        if exc.__class__.__name__ == "DoesNotExist":
-            raise Http404("农户不存在或不在您的管辖范围内")
-        raise
+def get_visible(qs, user, pk, *, field: str = "division_code", not_found: str = "对象不存在或不在您的管辖范围内"):
+    """One row of ``qs`` by id, looked up only among the rows in the user's area.
 
-
-def get_member_for(user, pk):
+    A row outside the area, a missing row and a malformed id all answer 404 with the same
+    message, so a page or API answer never tells whether (or where) a row exists. Each app's
+    ``get_<thing>_for(user, pk)`` is built on this; nothing fetches by bare id and checks after.
+    """
     try:
-        return members_visible_to(user).select_related("household").get(pk=pk)
-    except (ValueError, TypeError):
-        raise Http404
-    except Exception as exc:
-        if exc.__class__.__name__ == "DoesNotExist":
-            raise Http404("成员不存在或不在您的管辖范围内")
-        raise
+        return scope_filter(qs, user, field).get(pk=pk)
+    except (ValueError, TypeError, ValidationError, qs.model.DoesNotExist):
+        raise Http404(not_found)
 
 
 def in_scope(user, code: str) -> bool:

@@ -349,7 +349,7 @@ def get_case(request, case_id: int):
 
 @router.post("/cases", response={201: ActionOut}, summary="受理识别申请（农户申请或排查预警线索）")
 def open_case(request, payload: OpenIn):
-    from fangpin.accounts.scoping import get_household_for
+    from fangpin.registry.selectors import get_household_for
 
     household: Household = get_household_for(request.user, payload.household_id)
     application = payload.application.dict() if payload.application else None

@@ -18,6 +18,8 @@ padded with zeros); group and grid codes extend the village code.
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from .lookups import prefix_q
+
 
 class Level(models.IntegerChoices):
     COUNTY = 1, "县（区）"
@@ -32,8 +34,6 @@ CODE_LENGTH = {Level.COUNTY: 6, Level.TOWNSHIP: 9, Level.VILLAGE: 12, Level.GROU
 
 class DivisionQuerySet(models.QuerySet):
     def within(self, code: str):
-        from fangpin.registry.lookups import prefix_q
-
         return self.filter(prefix_q("code", code))
 
 

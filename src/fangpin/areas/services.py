@@ -1,11 +1,12 @@
-"""Writes to divisions go through here (validation + audit)."""
+"""Division codes checked and looked up (R-REG-01).
+
+Creating a division checks the actor's scope, so it lives above the accounts layer, in
+``fangpin.registry.divisions.create_division``; the code rules it applies are here.
+"""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-
-from fangpin.audit.services import record
 
 from .models import CODE_LENGTH, Division, Level
 
@@ -22,24 +23,6 @@ def validate_child_code(parent: Division | None, level: int, code: str) -> None:
         raise ValidationError({"parent": f"{Level(level).label}的上级应为{Level(level - 1).label}"})
     if not code.startswith(parent.code):
         raise ValidationError({"code": f"区划代码 {code} 不在上级 {parent.name}（{parent.code}）之内"})
-
-
-@transaction.atomic
-def create_division(actor, *, parent: Division | None, level: int, code: str, name: str, profile_key: str = "") -> Division:
-    from fangpin.accounts.scoping import require_write_in
-
-    if parent is not None:
-        require_write_in(actor, parent.code)
-    elif actor is not None and not actor.is_administrator:
-        raise ValidationError("只有系统管理员可以新建县（区）")
-    validate_child_code(parent, level, code)
-    if not name.strip():
-        raise ValidationError({"name": "名称不能为空"})
-    if Division.objects.filter(code=code).exists():
-        raise ValidationError({"code": f"区划代码 {code} 已存在"})
-    division = Division.objects.create(parent=parent, level=level, code=code, name=name.strip(), profile_key=profile_key)
-    record(actor, "division.create", division, after={"code": code, "name": name, "level": level})
-    return division
 
 
 def resolve_division(code: str) -> Division:

@@ -14,7 +14,7 @@ class CasesConfig(AppConfig):
     verbose_name = "识别程序"
 
     def ready(self):
-        from fangpin.accounts.views import PENDING_PROVIDERS
+        from fangpin.accounts.pending import PENDING_PROVIDERS
 
         if _pending_cases not in PENDING_PROVIDERS:
             PENDING_PROVIDERS.append(_pending_cases)

@@ -1,6 +1,6 @@
 """Write a plan to the database in the caller's transaction (R-INT-02).
 
-Divisions are created through ``fangpin.areas.services.create_division`` (few, audited one by one);
+Divisions are created through ``fangpin.registry.divisions.create_division`` (few, audited one by one);
 households, members, incomes, measures and the audit events (one per created or changed household)
 are written set-based: ``BulkWriter`` for new rows, ``bulk.update_grouped`` for changed ones. The
 caller holds one transaction around everything, so a failure leaves nothing behind.
@@ -18,11 +18,11 @@ from django.db import connection
 from django.utils import timezone
 
 from fangpin.areas.models import Division
-from fangpin.areas.services import create_division
 from fangpin.assistance.models import Measure, MeasureSource
 from fangpin.audit.context import current_source
 from fangpin.audit.models import Event
 from fangpin.registry.bulk import BulkWriter, lock_for_load, next_id, reset_sequences
+from fangpin.registry.divisions import create_division
 from fangpin.registry.models import Household, IncomeRecord, Member, MemberMove
 from fangpin.registry.vocab import RELATION_ORDER
 

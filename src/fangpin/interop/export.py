@@ -18,11 +18,14 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from django.conf import settings
+from django.utils import timezone
 
 from fangpin.areas.models import Division, Level
 from fangpin.profiles.services import profile_for_county, today
 
 from .layouts import FIELDS, Layout, layouts, normalize_header
+from .models import ExportJob, ExportStatus
 from .state import (
     NO,
     YES,
@@ -306,3 +309,26 @@ def export_county(county: Division, layout_name: str, out, *, division_code: str
 
 def layout_for_header(header: str) -> str:
     return normalize_header(header)
+
+
+def run_export(job_id: int) -> ExportJob:
+    """Write an export job's workbook (run by the ``build_export`` task)."""
+    job = ExportJob.objects.select_related("county").get(pk=job_id)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+    layout = layouts()[job.layout]
+    relative = Path("interop") / "exports" / f"{timezone.now():%Y%m}" / f"{job.county.name}_{layout.title}_{job.pk}.xlsx"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        def progress(pct, label):
+            ExportJob.objects.filter(pk=job.pk).update(progress=pct)
+
+        rows = export_county(job.county, job.layout, str(target), division_code=job.division_code,
+                             national_style=job.national_style, progress=progress)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.DONE, file=str(relative), row_count=rows, progress=100, finished_at=timezone.now()
+        )
+    except Exception as exc:  # noqa: BLE001 - shown to the officer
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=f"导出出错：{exc}"[:4000], finished_at=timezone.now())
+    job.refresh_from_db()
+    return job

@@ -13,14 +13,14 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
 
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import OutOfScope, in_scope, scope_filter
 from fangpin.areas.models import Division, Level
 
+from .export import run_export  # noqa: F401 - the export job's runner lives beside the export (the task calls it there)
 from .layouts import layouts
-from .models import ExportJob, ExportStatus, ImportJob, ImportStatus
+from .models import ExportJob, ImportJob, ImportStatus
 
 IMPORT_ROLES = {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}
 ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -163,30 +163,4 @@ def start_export(user, county: Division, layout: str, *, division_code: str = ""
         from .tasks import build_export
 
         transaction.on_commit(lambda: build_export.enqueue(job.pk))
-    return job
-
-
-def run_export(job_id: int) -> ExportJob:
-    from django.conf import settings
-
-    from .export import export_county
-
-    job = ExportJob.objects.select_related("county").get(pk=job_id)
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
-    layout = layouts()[job.layout]
-    relative = Path("interop") / "exports" / f"{timezone.now():%Y%m}" / f"{job.county.name}_{layout.title}_{job.pk}.xlsx"
-    target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        def progress(pct, label):
-            ExportJob.objects.filter(pk=job.pk).update(progress=pct)
-
-        rows = export_county(job.county, job.layout, str(target), division_code=job.division_code,
-                             national_style=job.national_style, progress=progress)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.DONE, file=str(relative), row_count=rows, progress=100, finished_at=timezone.now()
-        )
-    except Exception as exc:  # noqa: BLE001 - shown to the officer
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=f"导出出错：{exc}"[:4000], finished_at=timezone.now())
-    job.refresh_from_db()
     return job

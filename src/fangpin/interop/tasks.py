@@ -19,6 +19,6 @@ def apply_import(job_id: int) -> str:
 
 @task()
 def build_export(job_id: int) -> str:
-    from .services import run_export
+    from .export import run_export
 
     return run_export(job_id).status

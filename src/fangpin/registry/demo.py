@@ -899,7 +899,7 @@ def _create_divisions(profile: Profile, plans: list[TownshipPlan]) -> tuple[Divi
 
 
 def county_household_count(county_code: str) -> int:
-    from .lookups import prefix_q
+    from fangpin.areas.lookups import prefix_q
 
     return Household.objects.filter(prefix_q("division_code", county_code)).count()
 
@@ -1046,10 +1046,9 @@ def wipe_county(county_code: str) -> dict[str, int]:
     unlinked, not deleted: the audit trail keeps its rows. Refuses a county that was not generated
     by ``build_demo``.
     """
+    from fangpin.areas.lookups import prefix_q
     from fangpin.audit.models import Event
     from fangpin.audit.services import record
-
-    from .lookups import prefix_q
 
     county = Division.objects.filter(code=county_code).first()
     if county is None:
@@ -1111,7 +1110,7 @@ def wipe_county(county_code: str) -> dict[str, int]:
 
 def county_fingerprint(county_code: str) -> str:
     """A digest of everything generated for a county, independent of database ids."""
-    from .lookups import prefix_q
+    from fangpin.areas.lookups import prefix_q
 
     h = hashlib.sha256()
     hh = Household.objects.filter(prefix_q("division_code", county_code)).order_by("number")

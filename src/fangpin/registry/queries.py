@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 
 from fangpin.accounts.masking import show_id_number, show_phone
-from fangpin.accounts.scoping import households_visible_to
+from fangpin.areas.lookups import prefix_q
 from fangpin.profiles.services import profile_for_county
 
-from .lookups import prefix_q
 from .models import Household, Member, MonitoringStatus, Tag
+from .selectors import households_visible_to
 
 ID_LIKE = re.compile(r"^\d{6,21}[\dXx]$")
 

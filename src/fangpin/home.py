@@ -1,24 +1,20 @@
-"""Home page per role: the user's area at a glance and the pending actions."""
+"""Home page per role: the user's area at a glance and the pending actions.
+
+It sits at the top of the layers (beside the URLconf and the API) because it reads the
+registry; apps offer their pending work through ``fangpin.accounts.pending``.
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.shortcuts import render
 
+from fangpin.accounts.pending import pending_actions
+from fangpin.accounts.roles import Role
 from fangpin.areas.models import CODE_LENGTH, Division, Level
 from fangpin.registry.models import MonitoringStatus
-
-from .roles import Role
-from .scoping import households_visible_to
-
-PENDING_PROVIDERS = []  # callables (user) -> list of {"title", "url", "due", "overdue"}; apps register here
-
-
-def pending_actions(user) -> list[dict]:
-    items = []
-    for provider in PENDING_PROVIDERS:
-        items.extend(provider(user))
-    return sorted(items, key=lambda i: (not i.get("overdue"), str(i.get("due") or "")))
+from fangpin.registry.queries import household_rows
+from fangpin.registry.selectors import households_visible_to
 
 
 @login_required
@@ -49,8 +45,6 @@ def home(request):
         breakdown = [dict(r, name=names.get(r["child"], r["child"])) for r in rows]
     my_households = []
     if user.role in (Role.GRID_WORKER, Role.ASSISTANCE_CONTACT) and totals["total"] <= 200:
-        from fangpin.registry.queries import household_rows
-
         my_households = household_rows(user, qs.order_by("division_code", "number")[:200])
     return render(
         request,
