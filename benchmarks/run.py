@@ -1,4 +1,4 @@
-"""Scale benchmarks: demo county generation time, household list and search server time.
+"""Scale benchmarks: demo county generation time, household list, search and detail server time.
 
     python benchmarks/run.py                       # SQLite, 300 000 households
     python benchmarks/run.py --postgres            # SQLite and PostgreSQL
@@ -187,7 +187,8 @@ def measure(requests: int, seed: int) -> dict:
     User.objects.filter(username=BENCH_USER).delete()
     User.objects.create(username=BENCH_USER, role=Role.TOWNSHIP_STAFF, division=last_township, display_name="基准测试")
     try:
-        results = _measure_users(requests, rng)
+        _seed_history(rng)
+        results = _measure_users(requests, rng) + _measure_detail(requests, rng)
     finally:
         User.objects.filter(username=BENCH_USER).delete()
     return {"vendor": connection.vendor, "results": results}
@@ -235,6 +236,84 @@ def _measure_users(requests: int, rng: random.Random) -> list[dict]:
                 results.append(row)
                 print(f"  {user_label}（{user.division.name}）{ep_label} {label}：p50 {row['p50_ms']:.1f}  "
                       f"p95 {row['p95_ms']:.1f}  max {row['max_ms']:.1f} ms，SQL {sql_count} 条，{found} 户", flush=True)
+    return results
+
+
+HISTORY_PER_HOUSEHOLD = 4  # audit events per household: a county after a year of work
+
+
+def _seed_history(rng: random.Random) -> None:
+    """Give the county a realistic audit trail (member edits with before/after values) so the household
+    page's history lookup is measured against millions of events, not an empty table."""
+    from fangpin.audit.models import Event
+    from fangpin.registry.models import Household
+
+    households = list(Household.objects.values_list("pk", "division_code", "number"))
+    wanted = len(households) * HISTORY_PER_HOUSEHOLD
+    have = Event.objects.count()
+    if have >= wanted:
+        return
+    print(f"  写入 {wanted - have} 条模拟操作留痕 …", flush=True)
+    t0 = time.perf_counter()
+    batch = []
+    for i in range(wanted - have):
+        pk, code, number = households[i % len(households)]
+        phone = f"139{rng.randrange(10**8):08d}"
+        batch.append(Event(actor_name="基准测试", actor_role="village_cadre", action="member.update",
+                           object_type="Member", object_id=str(pk), object_repr="成员", household_id=pk,
+                           division_code=code, before={"phone": phone, "labour": "普通劳动力"},
+                           after={"phone": phone[:-1] + "0", "labour": "弱劳动力或半劳动力"}, source="web",
+                           source_ref=f"/households/{pk}/"))
+        if len(batch) == 20000:
+            Event.objects.bulk_create(batch)
+            batch = []
+    Event.objects.bulk_create(batch)
+    print(f"  操作留痕写入用时 {time.perf_counter() - t0:.1f} 秒", flush=True)
+
+
+DETAIL_ENDPOINTS = [("page", "页面", "/households/{pk}/"), ("api", "API", "/api/households/{pk}/history")]
+
+
+def _measure_detail(requests: int, rng: random.Random) -> list[dict]:
+    """The household page (members, incomes, history) and the history API for random households."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from fangpin.accounts.models import User
+    from fangpin.registry.selectors import households_visible_to
+
+    results = []
+    for username, user_label in USERS:
+        user = User.objects.select_related("division").get(username=username)
+        ids = list(households_visible_to(user).order_by("pk").values_list("pk", flat=True))
+        sample = rng.sample(ids, min(requests, len(ids)))
+        client = Client()
+        client.force_login(user)
+        for ep_key, ep_label, pattern in DETAIL_ENDPOINTS:
+            urls = [pattern.format(pk=pk) for pk in sample]
+            for url in urls[:5]:
+                client.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                first = client.get(urls[0])
+            if first.status_code != 200:
+                raise SystemExit(f"{urls[0]} 返回 {first.status_code}")
+            times = []
+            for url in urls:
+                t0 = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, url
+            row = {
+                "user": username, "user_label": user_label, "division": user.division.name,
+                "scope_households": len(ids), "query": "household_detail", "label": "农户详情与变更记录",
+                "endpoint": ep_key, "endpoint_label": ep_label, "requests": len(times),
+                "p50_ms": round(statistics.median(times), 1), "p95_ms": round(_percentile(times, 0.95), 1),
+                "max_ms": round(max(times), 1), "sql_queries": len(captured), "first_total": 1,
+            }
+            results.append(row)
+            print(f"  {user_label}（{user.division.name}）{ep_label} 农户详情与变更记录：p50 {row['p50_ms']:.1f}  "
+                  f"p95 {row['p95_ms']:.1f}  max {row['max_ms']:.1f} ms，SQL {row['sql_queries']} 条", flush=True)
     return results
 
 

@@ -63,3 +63,20 @@ def test_unchanged_saves_write_no_event(personas, households):
     h = households["a1"]
     services.update_household(personas["cadre_a"], h, phone=h.phone)
     assert not Event.objects.filter(action="household.update").exists()
+
+
+def test_an_objects_trail_is_read_through_an_index_R_SEC_02(db):
+    """The case page reads ``object_type, object_id`` newest first; the plan must use the index,
+    not scan millions of events."""
+    from django.db import connection
+
+    qs = Event.objects.filter(object_type="Case", object_id="42").order_by("-at", "-id")[:100]
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "event_object_at" in plan, plan
