@@ -5,12 +5,15 @@
 - ``DJANGO_SECRET_KEY``: required when DEBUG is off.
 - ``DJANGO_ALLOWED_HOSTS``: comma-separated.
 - ``FANGPIN_DATA_DIR``: where the SQLite file and uploads live (default ``./var``).
+- ``FANGPIN_LOGIN_*`` and ``FANGPIN_BEHIND_PROXY``: login throttling, see docs/operations.md.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -38,6 +41,9 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
+    "ninja",  # serves the API docs' scripts and styles from here instead of a CDN (content security policy)
     "fangpin.profiles",
     "fangpin.areas",
     "fangpin.accounts",
@@ -58,8 +64,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that it turns a refused login into the lockout page (R-SEC-06).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fangpin.urls"
@@ -106,9 +115,40 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "display_name", "phone", "email")}},
+    {"NAME": "fangpin.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Failed logins (R-SEC-06), django-axes ----------------------------------------------------------
+# The backend refuses a locked account or client before the password is checked; the middleware
+# answers the refused login with the Chinese login page (fangpin.accounts.lockout).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures within the cool-off time that lock: counted per account and, separately, per client address.
+AXES_FAILURE_LIMIT = int(os.environ.get("FANGPIN_LOGIN_FAILURE_LIMIT", "10"))
+FANGPIN_LOGIN_COOLOFF_MINUTES = int(os.environ.get("FANGPIN_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=FANGPIN_LOGIN_COOLOFF_MINUTES)
+# Comma-separated groups, each counted on its own; "+" joins parameters that are counted together
+# (e.g. "username,ip_address+user_agent"). Parameters: username, ip_address, user_agent.
+AXES_LOCKOUT_PARAMETERS = [
+    group.split("+") for group in os.environ.get("FANGPIN_LOGIN_LOCKOUT", "username,ip_address").replace(" ", "").split(",") if group
+]
+# Attempts while locked are refused but do not extend the lock: the user may retry after the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # a success from a shared address must not wipe other accounts' failures
+AXES_LOCKOUT_CALLABLE = "fangpin.accounts.lockout.login_locked_out"
+AXES_COOLOFF_MESSAGE = AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账户已暂时锁定，请稍后再试或联系管理员"
+AXES_VERBOSE = False
+# Behind a reverse proxy every request comes from the proxy's address: take the client's address from
+# the last X-Forwarded-For entry, the one the proxy appended (a client cannot forge it).
+if os.environ.get("FANGPIN_BEHIND_PROXY", "0") == "1":
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "right-most"
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
@@ -128,6 +168,26 @@ SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # search terms (names, ID numbers) in URLs never leave the site
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content security policy (R-SEC-06), django-csp: scripts and styles only from our static files or
+# carrying the page's nonce (``request.csp_nonce``); no inline event handlers, no style="" attributes,
+# no eval (htmx runs with allowEval off, see base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,4 +1,12 @@
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+
+LOCKED_MESSAGE = "登录失败次数过多，账户已暂时锁定，请{minutes}分钟后再试或联系管理员"
+
+
+def locked_message() -> str:
+    """The message for a locked account or client (R-SEC-06), naming the configured cool-off time."""
+    return LOCKED_MESSAGE.format(minutes=settings.FANGPIN_LOGIN_COOLOFF_MINUTES)
 
 
 class LoginForm(AuthenticationForm):
