@@ -268,3 +268,32 @@ def test_a_stored_plan_is_not_used_when_new_refusals_appeared_R_INT_02(county, h
     assert job.status == ImportStatus.FAILED and "未写入任何数据" in job.error
     assert plan_reuse == [1, 1]
     assert not Household.objects.filter(number="3406211002019001").exists()
+
+
+def test_member_rows_disagreeing_on_per_capita_income_only_warn_and_the_computed_value_is_kept_R_INT_02(county, xlsx, family):
+    """人均纯收入 is not stored: the importer computes it from the income parts, so rows that disagree on
+    it (the national system rounds per row) do not refuse the household."""
+    rows = _monitored(family(), **{"人均纯收入": "5466.83", "纯收入（元）": "16400.5"})
+    rows[1]["人均纯收入"] = "5466.8"
+    rows[2]["纯收入（元）"] = "16400"
+    job = _check(county, xlsx(rows))
+    assert job.refused_households == 0 and job.refused_rows == 0
+    assert job.counts["households"]["create"] == 1
+    warnings = {(i.column, i.household_number): i.message for i in job.issues.filter(level="warning")}
+    assert "不一致" in warnings[("人均纯收入", "3406211002019001")]
+    assert "以按收入分项计算的值为准" in warnings[("人均纯收入", "3406211002019001")]
+    assert ("纯收入（元）", "3406211002019001") in warnings
+    job = _apply(job)
+    assert job.status == ImportStatus.APPLIED, job.error
+    income = IncomeRecord.objects.get(household__number="3406211002019001")
+    assert income.per_capita_net_income == Decimal("5466.83")  # computed from the parts: (12000 + 3000.5 + 2400 - 1000) / 3
+
+
+def test_member_rows_disagreeing_on_a_stored_household_value_still_refuse_R_INT_02(county, xlsx, family):
+    rows = _monitored(family(), **{"户联系电话": "13955612345", "人均纯收入": "5466.83"})
+    rows[2]["户联系电话"] = "13955610000"
+    job = _check(county, xlsx(rows))
+    assert job.refused_households == 1
+    refused = job.issues.get(level="refused")
+    assert refused.column == "户联系电话" and "不一致" in refused.message
+    assert not job.issues.filter(column="人均纯收入").exists()

@@ -37,6 +37,13 @@ HOUSEHOLD_CHECKS = {
     "head_name", "head_id_number", "head_person_number", "current_household_size", "net_income",
     "per_capita_net_income", "e_net_income", "e_per_capita_net_income", "risk_resolved_again",
 }
+# Household columns the importer does not store but computes itself (from the income parts) or only
+# compares with another column: member rows that disagree on them get a warning, not a refusal.
+_BY_PARTS = "该列不导入，以按收入分项计算的值为准"
+RECOMPUTED = {
+    "net_income": _BY_PARTS, "per_capita_net_income": _BY_PARTS, "e_net_income": _BY_PARTS, "e_per_capita_net_income": _BY_PARTS,
+    "risk_resolved_again": "该列不导入，以「风险是否已消除」为准",
+}
 PLACE_FIELDS = ("county", "township", "village", "group")
 INCOME_GROUPS = {
     "wage": ("wage_total", ("wage_public_welfare",), "wage_other"),
@@ -581,7 +588,8 @@ def _household_columns(df, present, profile, header, issues: _Issues):
 
 
 def _check_household_consistency(keyed, keys, header, issues: _Issues):
-    """Household values repeat on every member row; rows that disagree refuse the household.
+    """Household values repeat on every member row; rows that disagree refuse the household, except on a
+    column the importer computes itself (``RECOMPUTED``: a warning, the computed value is used).
     Returns the number of rows of each household (``_hkey``, ``_row_count``)."""
     if not keys:
         return keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
@@ -600,7 +608,10 @@ def _check_household_consistency(keyed, keys, header, issues: _Issues):
         for hkey, rows, values in diff.select("_hkey", "_row", "v").iter_rows():
             shown = "、".join(f"第{r}行“{v or ''}”" for r, v in list(zip(rows, values, strict=False))[:4])
             name = header(key)
-            issues.add(REFUSED, rows[0], name, f"同一户（户编号{hkey}）各成员行的「{name}」不一致：{shown}", hkey)
+            if key in RECOMPUTED:
+                issues.add(WARNING, rows[0], name, f"同一户（户编号{hkey}）各成员行的「{name}」不一致：{shown}；{RECOMPUTED[key]}，不影响导入", hkey)
+            else:
+                issues.add(REFUSED, rows[0], name, f"同一户（户编号{hkey}）各成员行的「{name}」不一致：{shown}", hkey)
     return sizes
 
 
