@@ -34,6 +34,17 @@ ACTION_LABELS = {
     "objection.resolve": "处理公示异议",
     "household.import_create": "国家系统导入：新建农户",
     "household.import_update": "国家系统导入：更新农户",
+    "case.deadline_recompute": "日历调整后重算期限",
+    "calendar.day_set": "录入或更正日历调整日",
+    "calendar.day_delete": "删除日历调整日",
+    "calendar.year_set": "标记日历年份录入情况",
+    "calendar.year_delete": "删除日历年份",
+    "term.create": "新增字典值",
+    "term.update": "修改字典值",
+    "term.delete": "删除字典值",
+    "tag.create": "新增农户标签",
+    "tag.update": "修改农户标签",
+    "tag.delete": "删除农户标签",
 }
 
 
@@ -56,7 +67,9 @@ def record(actor, action: str, obj, *, before=None, after=None, household=None, 
     if household is None and obj.__class__.__name__ == "Household":
         household = obj
     if not division_code:
-        division_code = getattr(household, "division_code", "") or getattr(obj, "code", "") or ""
+        division_code = getattr(household, "division_code", "") or ""
+        if not division_code and obj.__class__.__name__ == "Division":
+            division_code = obj.code
     return Event.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=(str(actor) if actor is not None else "系统"),

@@ -18,3 +18,9 @@ class CasesConfig(AppConfig):
 
         if _pending_cases not in PENDING_PROVIDERS:
             PENDING_PROVIDERS.append(_pending_cases)
+        # Stored step deadlines follow calendar corrections (R-CFG-04).
+        from fangpin.profiles import deadlines
+
+        from .services import recompute_deadlines
+
+        deadlines.register("cases", recompute_deadlines)

@@ -25,7 +25,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import OutOfScope, in_scope
@@ -1111,3 +1113,85 @@ def record_system_entry(actor, case: Case, *, entered_on, today: dt.date | None 
     _save_case(case, actor, "case.system_entry", before, {"entered_on": entered, "on_time": on_time})
     text = "按时" if on_time else f"超过期限（应于{case.system_entry_due_on:%Y-%m-%d}前）"
     return Result(case, f"已登记录入国家系统（{entered:%Y-%m-%d}，{text}）")
+
+
+# --- calendar corrections (R-CFG-04) ---------------------------------------------------------------
+
+RECOMPUTE_BATCH = 2000
+
+
+def recompute_deadlines(actor, change) -> int:
+    """Recompute the stored deadlines of unfinished cases whose window touches a calendar change.
+
+    Registered with :mod:`fangpin.profiles.deadlines` and run in the transaction of the calendar edit.
+    Covers what ``_start_step``, ``open_case`` and ``_apply_effect`` store: the current step's
+    ``due_on``/``due_warnings`` (and ``Case.current_due_on``), the overall limit of an open case and
+    the national-system entry date of a filed case not yet entered. Finished steps and closed
+    deadlines are history and stay as they were. One audit event per changed case; returns how many
+    cases changed.
+    """
+    step_window = CaseStep.objects.filter(change.overlapping("started_on", "due_on"), status=StepStatus.CURRENT)
+    touched = (
+        Q(status=CaseStatus.OPEN, pk__in=step_window.values("case_id"))
+        | Q(change.overlapping("discovered_on", "overall_due_on"), status=CaseStatus.OPEN)
+        | Q(change.overlapping("filed_on", "system_entry_due_on"), status=CaseStatus.FILED,
+            system_entered_on__isnull=True)
+    )
+    cases = list(Case.objects.select_for_update(of=("self",)).select_related("household").filter(touched)
+                 .order_by("pk"))
+    if not cases:
+        return 0
+    current: dict[int, CaseStep] = {}
+    ids = [c.pk for c in cases]
+    for i in range(0, len(ids), RECOMPUTE_BATCH):
+        for row in CaseStep.objects.filter(case_id__in=ids[i:i + RECOMPUTE_BATCH], status=StepStatus.CURRENT):
+            current[row.case_id] = row
+    calendar = working_calendar()
+    changed_cases, changed_rows, events = [], [], []
+    for case in cases:
+        proc = case.proc
+        before, after = {}, {}
+        row = current.get(case.pk)
+        if case.is_open and row is not None and row.due_on and proc.has_step(row.key):
+            due = step_due(proc.step(row.key), row.started_on)
+            if due is not None and (due.due != row.due_on or list(due.warnings) != list(row.due_warnings)):
+                if due.due != row.due_on:
+                    before["current_due_on"], after["current_due_on"] = row.due_on, due.due
+                if list(due.warnings) != list(row.due_warnings):
+                    before["step_due_warnings"], after["step_due_warnings"] = list(row.due_warnings), list(due.warnings)
+                before["step"] = after["step"] = row.key
+                row.due_on, row.due_warnings = due.due, list(due.warnings)
+                case.current_due_on = row.due_on
+                changed_rows.append(row)
+        if case.is_open and case.overall_due_on and case.discovered_on:
+            total = calendar.add(case.discovered_on, proc.total_days, proc.total_unit)
+            if total.due != case.overall_due_on or list(total.warnings) != list(case.overall_due_warnings):
+                before |= {"overall_due_on": case.overall_due_on, "overall_due_warnings": case.overall_due_warnings}
+                after |= {"overall_due_on": total.due, "overall_due_warnings": list(total.warnings)}
+                case.overall_due_on, case.overall_due_warnings = total.due, list(total.warnings)
+        if (case.status == CaseStatus.FILED and not case.system_entered_on and case.filed_on
+                and case.system_entry_due_on):
+            entry = calendar.add(case.filed_on, proc.entry_days, proc.entry_unit)
+            if entry.due != case.system_entry_due_on:
+                before["system_entry_due_on"], after["system_entry_due_on"] = case.system_entry_due_on, entry.due
+                case.system_entry_due_on = entry.due
+        if after:
+            after["reason"] = change.describe()
+            changed_cases.append(case)
+            events.append((case, before, after))
+    if not changed_cases:
+        return 0
+    history_user = actor if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    for case in changed_cases:
+        case.updated_at = now
+    if changed_rows:
+        bulk_update_with_history(changed_rows, CaseStep, ["due_on", "due_warnings"], batch_size=RECOMPUTE_BATCH,
+                                 default_user=history_user, default_change_reason=change.describe())
+    bulk_update_with_history(changed_cases, Case,
+                             ["current_due_on", "overall_due_on", "overall_due_warnings", "system_entry_due_on",
+                              "updated_at"], batch_size=RECOMPUTE_BATCH, default_user=history_user,
+                             default_change_reason=change.describe())
+    for case, before, after in events:
+        record(actor, "case.deadline_recompute", case, before=before, after=after, household=case.household)
+    return len(changed_cases)

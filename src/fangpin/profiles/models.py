@@ -64,3 +64,18 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return f"{self.year}"
+
+
+class ConfigStamp(models.Model):
+    """A counter per kind of cached configuration (profiles, calendar, value lists), raised in the same
+    transaction as every change, so that every process can tell its caches are stale (R-CFG-04)."""
+
+    kind = models.CharField("配置类别", max_length=20, primary_key=True)
+    version = models.PositiveBigIntegerField("版本", default=0)
+
+    class Meta:
+        verbose_name = "配置变更戳"
+        verbose_name_plural = "配置变更戳"
+
+    def __str__(self):
+        return f"{self.kind} v{self.version}"
