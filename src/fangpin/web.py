@@ -1,5 +1,5 @@
 """Small helpers every page module uses: service errors onto forms, the audit source of a page
-request, and the county profile that applies to a user."""
+request, and the county profiles that apply to a user."""
 
 from __future__ import annotations
 
@@ -25,15 +25,49 @@ def web_source(request):
     return using_source("web", request.path)
 
 
+def _county_of(user) -> str | None:
+    """The user's county code when the user works in one county (or below it), else None."""
+    code = user.scope_code or ""
+    return code[:6] if len(code) >= 6 else None
+
+
 def profile_for_user(user):
-    """The policy profile of the user's county; for a user above county level, the first loaded."""
-    from fangpin.profiles.models import PolicyProfile
+    """The policy profile of the user's county, or None for a user above county level (a city or province
+    account, a system administrator): such a user takes the profile of the object at hand
+    (``profile_for_county(obj.division_code)``) or, on pages about no single object, all of
+    :func:`profiles_for_user` (R-SEC-01)."""
+    from fangpin.policy.profiles import ProfileError
     from fangpin.profiles.services import profile_for_county
 
-    code = user.scope_code or ""
-    if len(code) < 6:
-        row = PolicyProfile.objects.order_by("county_code", "-version").first()
-        if row is None:
-            return None
-        code = row.county_code
-    return profile_for_county(code)
+    county = _county_of(user)
+    if county is None:
+        return None
+    try:
+        return profile_for_county(county)
+    except ProfileError:
+        return None
+
+
+def profiles_for_user(user) -> list:
+    """The profiles of every county in the user's area, in county-code order (one for a county user)."""
+    from fangpin.profiles.services import county_codes, profile_for_county
+
+    scope = user.scope_code
+    if scope is None:
+        return []
+    if _county_of(user) is not None:
+        profile = profile_for_user(user)
+        return [profile] if profile else []
+    return [profile_for_county(code) for code in county_codes() if code.startswith(scope)]
+
+
+def categories_for_user(user) -> list[tuple[str, str]]:
+    """Household categories for a filter: those of the user's county, or the union over the counties of the
+    user's area; a code named differently by different counties shows all its names."""
+    names: dict[str, list[str]] = {}
+    for profile in profiles_for_user(user):
+        for category in profile.categories:
+            known = names.setdefault(category["code"], [])
+            if category["name"] not in known:
+                known.append(category["name"])
+    return [(code, "／".join(labels)) for code, labels in names.items()]

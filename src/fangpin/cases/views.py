@@ -21,11 +21,10 @@ from fangpin.audit.models import Event
 from fangpin.audit.presentation import present_events
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, UNITS, parse_procedure
 from fangpin.policy.profiles import ProfileError
-from fangpin.profiles.models import PolicyProfile
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.registry.queries import HouseholdFilters, heads_for, search_households
 from fangpin.registry.selectors import get_household_for
-from fangpin.web import apply_errors, profile_for_user, web_source
+from fangpin.web import apply_errors, profiles_for_user, web_source
 
 from . import forms, services
 from .models import CaseAttachment, CaseStatus, CaseStep, Objection, Phase
@@ -98,16 +97,16 @@ def case_list(request):
     pages = max(1, (total + size - 1) // size)
     page = min(page, pages)
     items = _decorate(user, qs.order_by("-opened_on", "-id")[(page - 1) * size: page * size], day)
-    profile = profile_for_user(user)
-    steps = []
-    if profile is not None:
-        steps = [(s.key, s.name) for s in parse_procedure(profile.data, "identification").steps]
+    # A user above county level filters by the steps of every county in the area (R-SEC-01).
+    profiles = profiles_for_user(user)
+    steps = list({s.key: (s.key, s.name) for p in profiles for s in parse_procedure(p.data, "identification").steps}
+                 .values())
     counts = {s: cases_visible_to(user).filter(status=s).count() for s in CaseStatus.values}
     query = {k: v for k, v in params.items() if k != "page" and v}
     return render(request, "cases/case_list.html", {
         "cases": items, "total": total, "page": page, "pages": pages, "query": query, "status": status,
         "step": step, "q": q, "steps": steps, "statuses": CaseStatus.choices, "counts": counts,
-        "pending": pending_for(user, day)[:50], "can_open": _can_open(user, profile),
+        "pending": pending_for(user, day)[:50], "can_open": any(_can_open(user, p) for p in profiles),
         "overdue_count": overdue_cases(user, day).count(),
     })
 
@@ -138,18 +137,8 @@ def overdue_list(request):
 @login_required
 def procedure_page(request):
     """What the county's procedures look like: steps, roles, notice days, deadlines (R-ID-03, R-ID-04a)."""
-    user = request.user
-    if user.scope_code == "":
-        rows = PolicyProfile.objects.order_by("county_code", "-version")
-        latest = {}
-        for r in rows:
-            latest.setdefault(r.key, r)
-        profiles = [r.as_profile() for r in latest.values()]
-    else:
-        p = profile_for_user(user)
-        profiles = [p] if p else []
     described = []
-    for p in profiles:
+    for p in profiles_for_user(request.user):
         proc = parse_procedure(p.data, "identification")
         described.append({
             "profile": p, "proc": proc, "unit": UNITS[proc.total_unit],
@@ -500,11 +489,13 @@ def notice_list(request):
 
 
 def _notice_steps(user):
-    profile = profile_for_user(user)
-    if profile is None:
-        return []
-    proc = parse_procedure(profile.data, "identification")
-    return [s for s in proc.steps if (s.has_notice or s.announces) and user.role in s.roles]
+    """Notice steps the user may publish, over every county of the user's area (R-SEC-01)."""
+    steps = {}
+    for profile in profiles_for_user(user):
+        for s in parse_procedure(profile.data, "identification").steps:
+            if (s.has_notice or s.announces) and user.role in s.roles:
+                steps.setdefault(s.key, s)
+    return list(steps.values())
 
 
 @login_required
@@ -539,16 +530,24 @@ def notice_new(request):
             return redirect("cases:notice_detail", pk=notice.pk)
         except ValidationError as exc:
             errors = [m for msgs in exc.message_dict.values() for m in msgs] if hasattr(exc, "error_dict") else exc.messages
-    days = step.notice_days if step.has_notice else _announcement_days(user)
+    days = _notice_days(user, step)
     return render(request, "cases/notice_new.html", {
         "step": step, "steps": steps, "groups": list(groups.values()), "starts_on": starts_on, "errors": errors,
         "selected": set(selected), "days": days,
     })
 
 
-def _announcement_days(user):
-    profile = profile_for_user(user)
-    return parse_procedure(profile.data, "identification").announcement_days if profile else 0
+def _notice_days(user, step) -> str:
+    """The notice length of ``step`` in the user's counties ("5至7" when the counties differ; each batch
+    is checked against its own county's procedure when published)."""
+    days = set()
+    for profile in profiles_for_user(user):
+        proc = parse_procedure(profile.data, "identification")
+        if proc.has_step(step.key):
+            days.add(proc.step(step.key).notice_days if step.has_notice else proc.announcement_days)
+    if not days:
+        return ""
+    return str(min(days)) if len(days) == 1 else f"{min(days)}至{max(days)}"
 
 
 @login_required

@@ -17,7 +17,7 @@ from fangpin.areas.models import Level
 from fangpin.audit.presentation import present_events
 from fangpin.policy.income import INCOME_FIELDS
 from fangpin.profiles.services import profile_for_county, today
-from fangpin.web import apply_errors, profile_for_user, web_source
+from fangpin.web import apply_errors, categories_for_user, web_source
 
 from . import moves, services
 from .exports import roster_workbook
@@ -40,8 +40,8 @@ from .selectors import get_household_for, get_member_for, households_visible_to
 
 
 def _categories_for(user):
-    profile = profile_for_user(user)
-    return [(c["code"], c["name"]) for c in profile.categories] if profile else []
+    """The user's county's categories; above county level, those of every county in the area (R-SEC-01)."""
+    return categories_for_user(user)
 
 
 @login_required
@@ -178,7 +178,9 @@ def household_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def household_category(request, pk):
     h = get_household_for(request.user, pk)
-    form = CategoryForm(request.POST or None, categories=_categories_for(request.user), initial={"category": h.category})
+    # The household's own county decides its categories, whoever acts on it (R-SEC-01).
+    categories = [(c["code"], c["name"]) for c in profile_for_county(h.division_code).categories]
+    form = CategoryForm(request.POST or None, categories=categories, initial={"category": h.category})
     return _write_view(
         request, h, form,
         lambda f: services.change_category(request.user, h, f.cleaned_data["category"], f.cleaned_data["reason"]),
