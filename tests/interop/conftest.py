@@ -58,6 +58,13 @@ def write_xlsx(path: Path, rows: list[dict], *, title_rows: int = 2, headers: li
     return path
 
 
+@pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path_factory):
+    """Uploads and the import's work folders (named by job id, which restarts with every test database)
+    go to a folder of this test, not the shared ``var/media`` where another test run could meet them."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def xlsx(tmp_path):
     counter = itertools.count(1)

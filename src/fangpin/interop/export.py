@@ -13,6 +13,7 @@ full-field layout.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .state import (
     status_text,
 )
 
+log = logging.getLogger(__name__)
 TEXT_TYPES = {"id_number", "code", "phone", "text", "sex", "date", "month", "year", "months", "int"}
 MONEY_KEYS = {k for k, f in FIELDS.items() if f.type == "money"}
 NUMBER_KEYS = {k for k, f in FIELDS.items() if f.type == "number"}
@@ -328,7 +330,11 @@ def run_export(job_id: int) -> ExportJob:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportStatus.DONE, file=str(relative), row_count=rows, progress=100, finished_at=timezone.now()
         )
-    except Exception as exc:  # noqa: BLE001 - shown to the officer
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=f"导出出错：{exc}"[:4000], finished_at=timezone.now())
+    except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
+        log.exception("export job %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, finished_at=timezone.now(),
+            error=f"导出出错，未生成文件。请稍后重新导出；如仍出错，请联系系统管理员并告知导出编号{job.pk}",
+        )
     job.refresh_from_db()
     return job

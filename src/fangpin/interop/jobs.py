@@ -28,6 +28,7 @@ from fangpin.areas.models import Division
 from fangpin.assistance.models import Measure
 from fangpin.audit.context import using_source
 from fangpin.audit.models import Event
+from fangpin.policy.idnumbers import mask_id_number
 from fangpin.profiles.services import profile_for_county, today
 from fangpin.registry.bulk import BulkWriter, lock_for_load
 from fangpin.registry.models import Household, IncomeRecord, Member, MemberMove
@@ -47,6 +48,13 @@ Progress = Callable[[int, str], None]
 
 class ApplyRefused(Exception):
     """The apply found problems the officer has not seen; nothing was written (Chinese message)."""
+
+
+# What the officer reads when a step fails unexpectedly. The exception (with paths and library text)
+# is logged for the operators under the job's number, which the message names.
+CHECK_FAILED = "预检出错，未写入任何数据。请点击“重新预检”；如仍出错，请联系系统管理员并告知导入编号{job}"
+APPLY_FAILED = "导入出错，已全部撤销，未写入任何数据。请点击“重新预检”后再确认导入；如仍出错，请联系系统管理员并告知导入编号{job}"
+PREPARED_MISSING = "预检结果已不存在（可能已被清理），未写入任何数据；请点击“重新预检”后再确认导入"
 
 
 def work_dir(job: ImportJob) -> Path:
@@ -163,16 +171,20 @@ def _save_prepared(job: ImportJob, prep: Prepared, refused: set[str]) -> None:
 
 def _load_prepared(job: ImportJob) -> tuple[Prepared, set[str]]:
     d = work_dir(job)
-    meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-    if meta.get("sha256") != job.sha256:
-        raise ApplyRefused("预检结果与上传文件不一致，请重新预检")
-    colmap = ColumnMap(fields={k: int(v) for k, v in meta["colmap"]["fields"].items()}, headers=meta["colmap"]["headers"])
-    prep = Prepared(
-        meta["grain"], colmap, frozenset(meta["present"]), pl.read_parquet(d / "rows.parquet"),
-        pl.read_parquet(d / "households.parquet"), pl.read_parquet(d / "issues.parquet"), meta["layout"],
-        meta["household_columns"], meta["member_columns"],
-    )
-    refused = set(json.loads((d / "refused.json").read_text(encoding="utf-8")))
+    try:
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("sha256") != job.sha256:
+            raise ApplyRefused("预检结果与上传文件不一致，请重新预检")
+        colmap = ColumnMap(fields={k: int(v) for k, v in meta["colmap"]["fields"].items()}, headers=meta["colmap"]["headers"])
+        prep = Prepared(
+            meta["grain"], colmap, frozenset(meta["present"]), pl.read_parquet(d / "rows.parquet"),
+            pl.read_parquet(d / "households.parquet"), pl.read_parquet(d / "issues.parquet"), meta["layout"],
+            meta["household_columns"], meta["member_columns"],
+        )
+        refused = set(json.loads((d / "refused.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+        log.warning("import job %s: the checked rows of its dry run cannot be read", job.pk, exc_info=True)
+        raise ApplyRefused(PREPARED_MISSING) from None
     return prep, refused
 
 
@@ -182,15 +194,20 @@ PLAN_REUSE_MIN_ROWS = 20_000  # re-planning against a (nearly) empty county is c
 
 
 def data_fingerprint() -> dict:
-    """What the plan depends on besides the file: the highest id of every table it reads or writes
-    (every change goes through an audited service, so ``Event`` moves with each edit; the others
-    catch rows added without one), the profile versions and the date. Equal fingerprints mean the
-    dry run's plan is still exactly what a new plan would be."""
+    """What the plan depends on besides the file: the highest id of every table it reads or writes,
+    the profile versions and the date. An update moves no table's highest id, so the fingerprint also
+    holds the highest id of the audit ``Event`` table (every service write records one) and of the
+    row-history tables (a row saved outside the services, e.g. in the admin site, still adds a history
+    row). Each is one index lookup, so the apply of an unchanged county stays cheap. Equal fingerprints
+    mean the dry run's plan is still exactly what a new plan would be."""
     from django.db.models import Max
 
     from fangpin.profiles.models import PolicyProfile
 
-    tables = (Event, Household, Member, IncomeRecord, Measure, MemberMove, Division, PolicyProfile)
+    tables = (
+        Event, Household, Member, IncomeRecord, Measure, MemberMove, Division, PolicyProfile,
+        Household.history.model, Member.history.model, IncomeRecord.history.model,
+    )
     return {"today": today().isoformat(), **{m._meta.label: m.objects.aggregate(m=Max("pk"))["m"] for m in tables}}
 
 
@@ -247,6 +264,7 @@ def run_check(job_id: int, progress: Progress | None = None) -> ImportJob:
         report(70, "比对中")
         plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
         report(85, "保存预检结果")
+        digest = plan.digest()
         _save_prepared(job, prep, plan.refused)
         if state.members.height >= PLAN_REUSE_MIN_ROWS:
             _save_plan(job, plan, fingerprint)
@@ -277,15 +295,18 @@ def run_check(job_id: int, progress: Progress | None = None) -> ImportJob:
             "seconds": round(time.monotonic() - started, 1),
             "previous_import": {"id": previous.pk, "at": previous.applied_at.isoformat()} if previous else None,
             "timings": report.timings(),
+            # What the officer confirms: the apply writes only a plan with this digest (see run_apply).
+            "plan_digest": digest,
+            "fingerprint": fingerprint,
         }
         job.progress, job.progress_label, job.checked_at = 100, "预检完成", timezone.now()
         job.save()
         write_progress(job, 100, "预检完成", to_db=False)
     except NotAnExport as exc:
         _fail(job, ImportStatus.REJECTED, str(exc))
-    except Exception as exc:  # noqa: BLE001 - the officer must see that the check failed, with the reason
+    except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
         log.exception("import check failed for job %s", job.pk)
-        _fail(job, ImportStatus.FAILED, f"预检出错：{exc}")
+        _fail(job, ImportStatus.FAILED, CHECK_FAILED.format(job=job.pk))
     job.refresh_from_db()
     return job
 
@@ -327,24 +348,26 @@ def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
         with bulk.staging(work_dir(job)), using_source("import", job.source_ref), transaction.atomic():
             Division.objects.select_for_update().filter(pk=job.county.pk).first()
             lock_for_load(Household, Member, IncomeRecord, Measure, MemberMove, Event)
-            plan = _reusable_plan(job, data_fingerprint())
+            fingerprint = data_fingerprint()
+            plan = _reusable_plan(job, fingerprint)
             if plan is None:
                 report_tx(3, "读取库中数据")
                 state = load_state(job.county)
                 report_tx(6, "与库中数据比对")
                 plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
+                if fingerprint != job.preview.get("fingerprint"):
+                    # Something changed since the dry run: write only if the new plan is the confirmed one.
+                    report_tx(8, "核对预检以来的变化")
+                    _require_previewed(job, plan, seen_refused)
             else:
                 report_tx(6, "库中数据自预检以来未变，沿用预检结果")
-            unseen = plan.refused - seen_refused
-            if unseen:
-                shown = "、".join(sorted(unseen)[:10])
-                raise ApplyRefused(
-                    f"自预检以来库中数据发生变化，又有{len(unseen)}户将被拒绝（户编号{shown}…），未写入任何数据；请重新预检后再确认导入"
-                )
+            if plan.refused - seen_refused:
+                _require_previewed(job, plan, seen_refused)
             apply_plan(plan, actor=actor, profile=profile, progress=lambda pct, label: report_tx(10 + pct * 85 // 100, label))
+            moves = _raise_move_requests(job, plan, actor)
         job.refresh_from_db()
         job.status = ImportStatus.APPLIED
-        job.counts = {**plan.counts, "applied": True, "timings": report_tx.timings()}
+        job.counts = {**plan.counts, "applied": True, "move_requests": moves, "timings": report_tx.timings()}
         job.applied_at = timezone.now()
         job.progress, job.progress_label = 100, "导入完成"
         job.save()
@@ -352,11 +375,43 @@ def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
         discard_work(job, keep_progress=True)
     except ApplyRefused as exc:
         _fail(job, ImportStatus.FAILED, str(exc))
-    except Exception as exc:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
         log.exception("import apply failed for job %s", job.pk)
-        _fail(job, ImportStatus.FAILED, f"导入出错，已全部撤销，未写入任何数据：{exc}")
+        _fail(job, ImportStatus.FAILED, APPLY_FAILED.format(job=job.pk))
     job.refresh_from_db()
     return job
+
+
+STALE_MESSAGE = "数据已在预检后发生变化，请重新预检：按现在的数据导入，结果将与确认的预检结果不同{detail}。本次未写入任何数据"
+
+
+def _require_previewed(job: ImportJob, plan, seen_refused: set[str]) -> None:
+    """Refuse (nothing written) unless ``plan`` makes exactly the changes of the confirmed preview."""
+    unseen = plan.refused - seen_refused
+    if not unseen and plan.digest() == job.preview.get("plan_digest"):
+        return
+    detail = f"（又有{len(unseen)}户将被拒绝）" if unseen else ""
+    log.info("import job %s: the data changed since its dry run (%s households newly refused); apply refused", job.pk, len(unseen))
+    raise ApplyRefused(STALE_MESSAGE.format(detail=detail))
+
+
+def _raise_move_requests(job: ImportJob, plan, actor) -> int:
+    """People the file names who are registered in another county: one move request each, to the county
+    offices of both sides (R-SEC-04); their refused rows now say the request was raised. In the apply's
+    transaction, so a failure leaves no request behind."""
+    items = getattr(plan, "move_requests", None) or []
+    if not items:
+        return 0
+    from fangpin.registry.moves import request_moves
+
+    from .plan import ELSEWHERE_APPLIED, ELSEWHERE_PREVIEW
+
+    raised = request_moves(actor, items, source="import", source_ref=job.source_ref)
+    for masked in {mask_id_number(item["id_number"]) for item in items}:
+        job.issues.filter(level=REFUSED, message=ELSEWHERE_PREVIEW.format(masked=masked)).update(
+            message=ELSEWHERE_APPLIED.format(masked=masked)
+        )
+    return len(raised)
 
 
 def discard_work(job: ImportJob, *, keep_progress: bool = False) -> None:

@@ -13,12 +13,15 @@ value); a column absent from the file leaves the field as it is.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from fangpin.areas.models import Level
+from fangpin.policy.idnumbers import mask_id_number
 from fangpin.registry.models import Member
 
 from .layouts import FIELDS
@@ -63,11 +66,60 @@ class Plan:
     measure_updates: list[tuple[int, str, list]] = field(default_factory=list)
     measure_deletes: list[int] = field(default_factory=list)
     changes: dict[str, dict] = field(default_factory=dict)  # hkey -> {"before": …, "after": …} for updated households
+    move_requests: list[dict] = field(default_factory=list)  # people registered in another county: id_number, name, division_code
 
     @property
     def writes_anything(self) -> bool:
         c = self.counts
         return bool(c["households"]["create"] or c["households"]["update"] or self.new_divisions)
+
+    def digest(self) -> str:
+        """SHA-256 of the change set, in a form that does not depend on the process or machine: what
+        happens to every household (created, updated, unchanged, refused, with its village and the
+        category and status it gets), every changed field with its old and new value, the new members,
+        moves and departures, the income records written, measures, new divisions and move requests.
+        The preview stores it; an apply that plans again writes only when its plan has the same digest.
+        Frames are put in order by the file's row numbers (sorting a million text keys would take seconds)."""
+        sha = hashlib.sha256()
+
+        def feed(value) -> None:
+            sha.update(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+            sha.update(b"\x1e")
+
+        def feed_frame(frame: pl.DataFrame | None, columns, order: pl.Expr) -> None:
+            if frame is None or not frame.height:
+                feed(None)
+                return
+            frame = frame.select(*[c for c in columns if c in frame.columns], order.alias("_order"))
+            frame = frame.sort("_order").drop("_order")
+            feed(frame.columns)
+            out = io.BytesIO()
+            frame.write_csv(out, include_header=False)
+            sha.update(out.getbuffer())
+            sha.update(b"\x1e")
+
+        # The file is fixed (the apply reads the dry run's checked rows), so a household is named by its
+        # first row number and a new member by its row number: integer keys sort and write fast.
+        hh = self.households
+        feed(sorted(self.refused))
+        feed(sorted((d["code"], d["name"], int(d["level"]), d["parent"] or "") for d in self.new_divisions))
+        feed_frame(hh, ("_first_row", "action", "h_id", "village_code", "group_code", "t_category", "t_status"), pl.col("_first_row"))
+        feed(self.changes)
+        feed_frame(self.member_inserts, ("_row",), pl.col("_row"))
+        feed(sorted(map(list, self.member_moves), key=str))
+        feed(sorted(map(list, self.deactivations), key=str))
+        if self.income_frames:
+            purposes = {"regular": 0, "identification": 1, "elimination": 2}
+            incomes = pl.concat(self.income_frames, how="diagonal_relaxed").with_columns(
+                pl.col("purpose").replace_strict(purposes, default=None, return_dtype=pl.Int64).alias("_purpose")
+            )
+            columns = ("_first_row", "_purpose", "h_id", "i_id", "year", "size", *MONEY_PARTS, "net", "per_capita")
+            feed_frame(incomes, columns, pl.col("_first_row") * 3 + pl.col("_purpose"))
+        else:
+            feed(None)
+        feed([sorted(self.measure_inserts, key=lambda m: (m["hkey"], m["category"])), sorted(self.measure_updates), sorted(self.measure_deletes)])
+        feed(sorted(self.move_requests, key=lambda m: (m["id_number"], m["division_code"] or "")))
+        return sha.hexdigest()
 
 
 class _DbIssues:
@@ -111,7 +163,7 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
     rows = rows.join(hh.select("_hkey", pl.col("h_id").alias("target_h_id")), on="_hkey", how="inner")
     members = state.members.with_columns(pl.col("household_id").alias("e_household_id"))
     rows = rows.join(members, left_on="m_id_number", right_on="id_number", how="left")
-    _check_other_counties(rows, state, header, prep.grain, issues)
+    move_requests = _check_other_counties(rows, hh, state, header, prep.grain, issues)
     _check_members_against_db(rows, hh, state, prep, options, header, issues)
 
     db_refused = {r["hkey"] for r in issues.rows if r["level"] == REFUSED and r["hkey"]}
@@ -119,7 +171,7 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
     hh = hh.filter(~pl.col("_hkey").is_in(list(db_refused)))
     rows = rows.filter(~pl.col("_hkey").is_in(list(db_refused)))
 
-    plan = Plan(counts={}, issues=issues.frame(), refused=refused, new_divisions=new_divisions, households=hh)
+    plan = Plan(counts={}, issues=issues.frame(), refused=refused, new_divisions=new_divisions, households=hh, move_requests=move_requests)
     monitored_codes = set(profile.monitored_categories())
     default_category = _default_category(profile)
     hh = _household_targets(hh, present, monitored_codes, default_category, profile)
@@ -249,23 +301,33 @@ def _resolve_places(hh, state: CountyState, present, header, issues: _DbIssues):
 # --- members: database checks ------------------------------------------------------------------
 
 
-def _check_other_counties(rows, state: CountyState, header, grain, issues: _DbIssues):
+ELSEWHERE_PREVIEW = "证件号码{masked}已在其他地区登记（一人只能属于一户）；跨地区迁移由县乡村振兴局办理，确认导入后将生成迁移申请"
+ELSEWHERE_APPLIED = "证件号码{masked}已在其他地区登记（一人只能属于一户）；跨地区迁移由县乡村振兴局办理，已生成迁移申请"
+
+
+def _check_other_counties(rows, hh, state: CountyState, header, grain, issues: _DbIssues) -> list[dict]:
+    """People of the file registered in another county: refused with a message that says nothing about
+    where (no county, village, household or name: R-SEC-04; the ID number masked: R-SEC-05). Returns the
+    move requests the apply raises for them (``registry.moves.request_moves`` items)."""
     unknown = rows.filter(pl.col("m_id").is_null())["m_id_number"].to_list()
     if not unknown:
-        return
+        return []
     outside = Member.objects.exclude(household__division_code__startswith=state.county.code)
     if not outside.exists():
-        return
-    found = {}
+        return []
+    found = set()
     for start in range(0, len(unknown), 5000):
         chunk = unknown[start : start + 5000]
-        for idn, village, number in outside.filter(id_number__in=chunk).values_list("id_number", "household__village__name", "household__number"):
-            found[idn] = f"{village}户编号{number}"
+        found.update(outside.filter(id_number__in=chunk).values_list("id_number", flat=True))
     if not found:
-        return
+        return []
     column = header("id_number" if grain == "person" else "head_id_number")
-    for hkey, row, idn in rows.filter(pl.col("m_id_number").is_in(list(found))).select("_hkey", "_row", "m_id_number").iter_rows():
-        issues.add(REFUSED, row, column, f"证件号码{idn}已登记在其他县（区）的{found[idn]}，一人只能属于一户", hkey)
+    hits = rows.filter(pl.col("m_id_number").is_in(list(found))).join(hh.select("_hkey", "village_code"), on="_hkey", how="left")
+    moves = []
+    for hkey, row, idn, name, village in hits.select("_hkey", "_row", "m_id_number", "m_name", "village_code").iter_rows():
+        issues.add(REFUSED, row, column, ELSEWHERE_PREVIEW.format(masked=mask_id_number(idn)), hkey)
+        moves.append({"id_number": idn, "name": name or "", "division_code": village})
+    return moves
 
 
 def _check_members_against_db(rows, hh, state: CountyState, prep: Prepared, options, header, issues: _DbIssues):
@@ -643,7 +705,7 @@ def _income_changes(plan: Plan, hh, rows, state: CountyState, prep: Prepared, op
         plan.income_frames.append(changed.select(
             pl.col("_hkey").alias("hkey"), "h_id", "i_id", pl.col("_year").alias("year"), pl.col("_purpose").alias("purpose"),
             pl.col("_size").alias("size"), *[pl.col(f"n_{k}").alias(k) for k in MONEY_PARTS], pl.col("_net").alias("net"),
-            pl.col("_per_capita").alias("per_capita"),
+            pl.col("_per_capita").alias("per_capita"), "_first_row",
         ))
         existing = changed.filter(pl.col("h_id").is_not_null())
         for row in existing.select("_hkey", "_year", "_purpose", "_size", *[f"n_{k}" for k in MONEY_PARTS], *MONEY_PARTS, "household_size").iter_rows(named=True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import polars as pl
 
 from .layouts import dedupe_headers, looks_like_header, map_columns, normalize_header
 
+log = logging.getLogger(__name__)
 SCAN_ROWS = 15
 ID_FIELDS = ("id_number", "head_id_number")
 
@@ -48,20 +50,45 @@ def col(pos: int) -> str:
     return f"c{pos}"
 
 
+# What the officer is told when a file cannot be read at all. The reason the library gave (which names
+# the server's storage path and the library's internals) goes to the operators' log only.
+UNREADABLE = {
+    "xlsx": "文件无法读取：不是有效的Excel工作簿（.xlsx），请用Excel另存为后重新上传",
+    "xls": "文件无法读取：不是有效的Excel 97-2003工作簿（.xls），请用Excel另存为.xlsx后重新上传",
+    "csv": "文件无法读取：CSV文件内容有误，请用Excel另存为.xlsx后重新上传",
+}
+CSV_ENCODING = "文件无法读取：CSV文件的编码无法识别（应为UTF-8或GBK），请用Excel另存为.xlsx或“CSV UTF-8”后重新上传"
+
+
+class _Unreadable(Exception):
+    """The file is damaged or of another kind; ``read_table`` turns this into the Chinese message."""
+
+
 def read_table(path: str | Path, original_name: str = "") -> Table:
     path = Path(path)
     name = (original_name or path.name).lower()
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"PK") or name.endswith((".xlsx", ".xlsm")):
-        if not zipfile.is_zipfile(path):
-            raise NotAnExport("文件不是有效的Excel文件（.xlsx），请从国家系统重新导出")
-        return _read_excel(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
-        return _read_excel(path)
-    if name.endswith((".csv", ".txt")) or _looks_like_text(path):
-        return _read_csv(path)
-    raise NotAnExport("不支持的文件格式：请上传国家系统导出的Excel文件（.xlsx/.xls）或CSV文件")
+        kind = "xlsx"
+    elif head.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
+        kind = "xls"
+    elif name.endswith((".csv", ".txt")) or _looks_like_text(path):
+        kind = "csv"
+    else:
+        raise NotAnExport("不支持的文件格式：请上传国家系统导出的Excel文件（.xlsx/.xls）或CSV文件")
+    try:
+        if kind == "xlsx" and not zipfile.is_zipfile(path):
+            raise _Unreadable("not a zip archive")
+        return _read_csv(path) if kind == "csv" else _read_excel(path)
+    except NotAnExport:
+        raise
+    except UnicodeError as exc:
+        log.warning("import file %s (%s) has an unknown text encoding: %s", path, original_name, exc)
+        raise NotAnExport(CSV_ENCODING) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the readers means the file is damaged
+        log.warning("import file %s (%s) could not be read as %s: %s", path, original_name, kind, exc, exc_info=not isinstance(exc, _Unreadable))
+        raise NotAnExport(UNREADABLE[kind]) from None
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -209,10 +236,7 @@ def _load(reader, sheet, **options) -> pl.DataFrame:
 def _read_excel(path: Path) -> Table:
     import fastexcel
 
-    try:
-        reader = fastexcel.read_excel(str(path))
-    except Exception as exc:
-        raise NotAnExport(f"无法打开Excel文件：{exc}")
+    reader = fastexcel.read_excel(str(path))  # a damaged file raises here or while loading (see read_table)
     scanned = _scan_sheet_headers(path) if path.suffix.lower() != ".xls" else []
     if not reader.sheet_names:
         raise NotAnExport("Excel文件中没有工作表")
@@ -276,15 +300,15 @@ def _read_excel(path: Path) -> Table:
 
 
 def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or GBK/GB18030; anything else (UTF-16, binary data) raises ``UnicodeError``."""
+    if b"\x00" in raw:
+        raise UnicodeError("NUL bytes: UTF-16 text or binary data")
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise NotAnExport("无法识别文件编码：CSV文件应为UTF-8或GBK编码")
+        return raw.decode("gb18030")
 
 
 _WRAPPED = re.compile(r'^="(.*)"$')
