@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from django.core.signals import request_started
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.models import F
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -32,8 +32,13 @@ def _bump_elsewhere(kind: str) -> None:
 
 
 def _next_request() -> None:
-    """What a web worker does when the next request arrives."""
-    request_started.send(sender=None)
+    """What a web worker does when the next request arrives (keeping the test's connection open, as
+    Django's test client does)."""
+    request_started.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
 
 
 def _insert_day_elsewhere(day: dt.date, is_workday: bool) -> None:

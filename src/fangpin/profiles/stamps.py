@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import receiver
 
 PROFILES = "profiles"
 CALENDAR = "calendar"
@@ -51,8 +53,19 @@ def recheck_soon() -> None:
     _checked_at = None
 
 
+_recheck: list[float] = []
+
+
 def _recheck_seconds() -> float:
-    return float(getattr(settings, "FANGPIN_CACHE_RECHECK_SECONDS", DEFAULT_RECHECK_SECONDS))
+    if not _recheck:
+        _recheck.append(float(getattr(settings, "FANGPIN_CACHE_RECHECK_SECONDS", DEFAULT_RECHECK_SECONDS)))
+    return _recheck[0]
+
+
+@receiver(setting_changed)
+def _setting_changed(setting, **kwargs):
+    if setting == "FANGPIN_CACHE_RECHECK_SECONDS":
+        _recheck.clear()
 
 
 def ensure_fresh() -> None:
