@@ -220,3 +220,17 @@ def test_the_recompute_is_set_based_R_CFG_04(applicant_household, households, pe
 
     assert Event.objects.filter(action="case.deadline_recompute").count() == 1 + 3
     assert len(three.captured_queries) <= len(one.captured_queries) + 2
+
+
+def test_a_newer_official_calendar_seeded_later_also_recomputes_running_deadlines_R_CFG_04(
+        applicant_household, personas, monkeypatch):
+    """When a chinese-calendar release that knows 2027 is seeded, running 2027 deadlines follow."""
+    from fangpin.profiles import services as profile_services
+
+    day = dt.date(2026, 12, 28)
+    case, _ = advance(_open(personas, applicant_household, day), personas, until="cross_check", day=day)
+    monkeypatch.setattr(profile_services, "official_entries",
+                        lambda first, last: ({dt.date(2027, 1, 1): False}, {2027}))
+    profile_services.seed_calendar(2027, 2027)
+    row = CaseStep.objects.get(case=case, key="cross_check")
+    assert row.due_on == dt.date(2027, 1, 5) and row.due_warnings == []

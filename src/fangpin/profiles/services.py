@@ -130,7 +130,8 @@ def working_calendar() -> WorkingCalendar:
 def seed_calendar(first_year: int = 2020, last_year: int = 2030) -> int:
     """Copy the official calendar from ``chinese_calendar`` into the editable table.
 
-    Administrator entries are never overwritten.
+    Administrator entries are never overwritten. Stored deadlines touched by newly copied days or
+    newly covered years (a newer package release) are recomputed.
     """
     entries, covered = official_entries(first_year, last_year)
     admin_dates = set(CalendarDay.objects.filter(source=CalendarDay.SOURCE_ADMIN).values_list("date", flat=True))
@@ -141,9 +142,13 @@ def seed_calendar(first_year: int = 2020, last_year: int = 2030) -> int:
         if d not in admin_dates and d not in existing
     ]
     CalendarDay.objects.bulk_create(new_rows)
+    new_years = set()
     for year in covered:
-        CalendarYear.objects.get_or_create(year=year, defaults={"note": "来自 chinese-calendar 官方安排"})
+        row, created = CalendarYear.objects.get_or_create(year=year, defaults={"note": "来自 chinese-calendar 官方安排"})
+        if created:
+            new_years.add(year)
     stamps.changed(stamps.CALENDAR)
+    deadlines.calendar_changed(None, deadlines.CalendarChange.of((r.date for r in new_rows), new_years))
     return len(new_rows)
 
 
