@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema, Status
 
 from fangpin.audit.context import using_source
 from fangpin.cases import selectors, services
-from fangpin.cases.models import Case, CaseStatus, Notice, Objection
+from fangpin.cases.models import Case, CaseStatus, Notice
 from fangpin.profiles.services import today
 from fangpin.registry.models import Household
 
@@ -441,12 +441,7 @@ def add_objection(request, case_id: int, payload: ObjectionIn):
 
 @router.post("/objections/{objection_id}/resolve", response=ActionOut, summary="处理公示异议")
 def resolve_objection(request, objection_id: int, payload: ResolveIn):
-    objection = Objection.objects.filter(pk=objection_id).first()
-    if objection is None:
-        from django.http import Http404
-
-        raise Http404
-    selectors.get_case_for(request.user, objection.case_id)
+    objection = selectors.get_objection_for(request.user, objection_id)
     with _write(request):
         result = services.resolve_objection(request.user, objection, outcome=payload.outcome,
                                             resolution=payload.resolution)

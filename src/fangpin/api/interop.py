@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangpin.accounts.scoping import divisions_visible_to
 from fangpin.areas.models import Division
 from fangpin.interop import services
 from fangpin.interop.jobs import read_progress
@@ -110,10 +111,18 @@ def _export_out(job) -> dict:
 
 
 def _county(user, code: str) -> Division:
+    """The county named in a request, among those the user may import into (R-SEC-01).
+
+    A role without imports is refused (403) whatever the code; a county outside the user's area
+    answers exactly like a code that does not exist (404), so the answer tells nothing about it.
+    """
+    if not services.can_import(user):
+        raise PermissionDenied("只有县乡村振兴局或系统管理员可以导入、导出国家系统数据")
     county = services.importable_counties(user).filter(code=code).first()
     if county is None:
-        services.require_import(user, Division.objects.filter(code=code).first() or Division(code=code, level=1))
-        raise Http404
+        if divisions_visible_to(user).filter(code=code).exists():
+            raise ValidationError({"county_code": f"{code} 不是县（区）的区划代码：只能按县（区）导入、导出"})
+        raise Http404("县（区）不存在或不在您的管辖范围内")
     return county
 
 

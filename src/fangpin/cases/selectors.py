@@ -9,14 +9,14 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 
-from fangpin.accounts.scoping import scope_filter
+from fangpin.accounts.scoping import get_visible, scope_filter
 from fangpin.areas.lookups import prefix_q
 from fangpin.areas.models import CODE_LENGTH
 from fangpin.policy.pii import scrub_personal_data
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS
 from fangpin.profiles.services import working_calendar
 
-from .models import Case, CaseStatus, CaseStep, Notice, NoticeEntry, Phase
+from .models import Case, CaseAttachment, CaseStatus, CaseStep, Notice, NoticeEntry, Objection, Phase
 
 
 def cases_visible_to(user):
@@ -24,10 +24,20 @@ def cases_visible_to(user):
 
 
 def get_case_for(user, pk) -> Case:
-    try:
-        return cases_visible_to(user).select_related("household", "applicant").get(pk=pk)
-    except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404("案件不存在或不在您的管辖范围内")
+    return get_visible(Case.objects.select_related("household", "applicant"), user, pk,
+                       not_found="案件不存在或不在您的管辖范围内")
+
+
+def get_objection_for(user, pk) -> Objection:
+    """An objection, looked up only among those of cases in the user's area (404 otherwise)."""
+    return get_visible(Objection.objects.select_related("case"), user, pk, field="case__division_code",
+                       not_found="异议不存在或不在您的管辖范围内")
+
+
+def get_attachment_for(user, pk) -> CaseAttachment:
+    """A case's proof document, looked up only among those of cases in the user's area (404 otherwise)."""
+    return get_visible(CaseAttachment.objects.select_related("case"), user, pk, field="case__division_code",
+                       not_found="附件不存在或不在您的管辖范围内")
 
 
 def notices_visible_to(user):

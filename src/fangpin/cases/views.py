@@ -27,12 +27,14 @@ from fangpin.registry.selectors import get_household_for
 from fangpin.web import apply_errors, profiles_for_user, web_source
 
 from . import forms, services
-from .models import CaseAttachment, CaseStatus, CaseStep, Objection, Phase
+from .models import CaseStatus, CaseStep, Phase
 from .selectors import (
     cases_visible_to,
     find_by_reference,
+    get_attachment_for,
     get_case_for,
     get_notice_for,
+    get_objection_for,
     notice_entries_for,
     notices_visible_to,
     overdue_cases,
@@ -433,9 +435,7 @@ def objection_add(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def objection_resolve(request, pk):
-    objection = Objection.objects.filter(pk=pk).first()
-    if objection is None:
-        raise Http404
+    objection = get_objection_for(request.user, pk)
     case = get_case_for(request.user, objection.case_id)
     form = forms.ResolveForm(request.POST or None)
     done = _simple_post(request, case, form, lambda d: services.resolve_objection(
@@ -466,10 +466,7 @@ def receipt(request, pk):
 
 @login_required
 def attachment(request, pk):
-    att = CaseAttachment.objects.filter(pk=pk).first()
-    if att is None:
-        raise Http404
-    get_case_for(request.user, att.case_id)  # scope check: 404 outside the user's area
+    att = get_attachment_for(request.user, pk)
     return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
 
 

@@ -1,0 +1,441 @@
+"""One scoping door, proven for every route that takes an object id (R-SEC-01).
+
+The sweep walks the URLconf (pages) and the API's operations, so a new route with an id cannot
+slip past: the set of id-taking routes found must equal the tables below, which say what kind of
+object each route takes. For every route and every method it allows, a user of another village,
+another township or another county gets 404 — the same answer as for an id that does not exist —
+and nothing changes (no row, no history row, no audit event). A user of the object's own area
+reaches the same object by the same id (so the 404s are not an artefact of a wrong fixture);
+their writes are rolled back.
+
+The back office (``admin:``) is not swept: only the system administrator may enter it, and its
+rows are read-only there (tests/test_admin_readonly.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from fangpin.accounts.roles import Role
+from fangpin.api.urls import api
+from fangpin.areas.models import Level
+from fangpin.cases import services as case_services
+from fangpin.interop.models import ExportJob, ExportStatus, ImportJob, ImportStatus
+from fangpin.registry.moves import request_move
+from tests.cases.conftest import DAY, add_income, advance, application, decision
+from tests.factories import division, household, user
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # which object the id names; see ``world``
+    extra: dict = field(default_factory=dict)  # further path arguments (not ids)
+    # Ids in the request body that must name something of the requester's own area, so that only the
+    # id in the path stands between the requester and the object: body field -> kind.
+    own: dict = field(default_factory=dict)
+
+
+# Page routes (namespace:name) that take an id.
+PAGES = {
+    "registry:household_detail": Route("household"),
+    "registry:household_edit": Route("household"),
+    "registry:household_category": Route("household"),
+    "registry:household_tags": Route("household"),
+    "registry:basic_needs_edit": Route("household"),
+    "registry:income_add": Route("household"),
+    "registry:member_add": Route("household"),
+    "registry:member_edit": Route("member"),
+    "registry:member_move": Route("member"),
+    "registry:member_remove": Route("member"),
+    "registry:move_detail": Route("move"),
+    "registry:move_approve": Route("move"),
+    "registry:move_decline": Route("move"),
+    "cases:case_detail": Route("case"),
+    "cases:step": Route("case", {"step_key": "village_decision"}),
+    "cases:reject": Route("case"),
+    "cases:send_back": Route("case"),
+    "cases:objection_add": Route("case"),
+    "cases:system_entry": Route("case"),
+    "cases:receipt": Route("case"),
+    "cases:objection_resolve": Route("objection"),
+    "cases:attachment": Route("attachment"),
+    "cases:notice_detail": Route("notice"),
+    "cases:notice_print": Route("notice"),
+    "interop:import_detail": Route("import"),
+    "interop:import_progress": Route("import"),
+    "interop:import_apply": Route("import"),
+    "interop:import_recheck": Route("import"),
+    "interop:export_download": Route("export"),
+}
+
+# API operations (method, path as the API documents it) that take an id.
+API = {
+    ("GET", "/api/households/{household_id}"): Route("household"),
+    ("PATCH", "/api/households/{household_id}"): Route("household"),
+    ("POST", "/api/households/{household_id}/category"): Route("household"),
+    ("PUT", "/api/households/{household_id}/basic-needs"): Route("household"),
+    ("POST", "/api/households/{household_id}/members"): Route("household"),
+    ("POST", "/api/households/{household_id}/incomes"): Route("household"),
+    ("GET", "/api/households/{household_id}/history"): Route("household"),
+    ("PATCH", "/api/members/{member_id}"): Route("member"),
+    ("POST", "/api/members/{member_id}/move"): Route("member", own={"to_household_id": "household"}),
+    ("POST", "/api/members/{member_id}/remove"): Route("member"),
+    ("GET", "/api/cases/{case_id}"): Route("case"),
+    ("POST", "/api/cases/{case_id}/application"): Route("case"),
+    ("POST", "/api/cases/{case_id}/verification"): Route("case"),
+    ("POST", "/api/cases/{case_id}/deliberation"): Route("case"),
+    ("POST", "/api/cases/{case_id}/cross-check"): Route("case"),
+    ("POST", "/api/cases/{case_id}/decision"): Route("case"),
+    ("POST", "/api/cases/{case_id}/reject"): Route("case"),
+    ("POST", "/api/cases/{case_id}/return"): Route("case"),
+    ("POST", "/api/cases/{case_id}/objections"): Route("case"),
+    ("POST", "/api/cases/{case_id}/system-entry"): Route("case"),
+    ("POST", "/api/objections/{objection_id}/resolve"): Route("objection"),
+    ("GET", "/api/notices/{notice_id}"): Route("notice"),
+    ("POST", "/api/notices/{notice_id}/close"): Route("notice"),
+    ("GET", "/api/interop/imports/{job_id}"): Route("import"),
+    ("GET", "/api/interop/imports/{job_id}/issues"): Route("import"),
+    ("POST", "/api/interop/imports/{job_id}/apply"): Route("import"),
+    ("GET", "/api/interop/exports/{export_id}"): Route("export"),
+    ("GET", "/api/move-requests/{move_id}"): Route("move"),
+    ("POST", "/api/move-requests/{move_id}/approve"): Route("move"),
+    ("POST", "/api/move-requests/{move_id}/decline"): Route("move"),
+}
+
+# Objects of village A (蔡桥村) are outside all three outsiders' areas; import and export jobs belong
+# to the whole county, so only the other county's officer is outside them (village and township
+# staff may not use imports at all, whatever the id).
+VILLAGE_OUTSIDERS = ("cadre_b", "township_b", "county_2")
+COUNTY_OUTSIDERS = ("county_2",)
+OUTSIDERS = {"import": COUNTY_OUTSIDERS, "export": COUNTY_OUTSIDERS}
+
+MISSING_ID = 987654321
+WATCHED_APPS = ("areas", "accounts", "registry", "cases", "interop", "assistance", "audit", "profiles")
+# Rows a request may legitimately touch whoever sends it.
+UNWATCHED = {"accounts.user"}  # last_login on sign-in
+# A page form post: fields most forms take. The scope check must come before any of it is read.
+PAGE_POST = {"reason": "核实情况", "note": "说明", "outcome": "upheld", "resolution": "已核实", "category": "ordinary",
+             "decision": "approve", "meeting_date": DAY.isoformat(), "refused_seen": "on", "divisions_confirmed": "on"}
+
+
+# --- discovery ------------------------------------------------------------------------------------
+
+
+def _walk(patterns, namespaces=()):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, (*namespaces, p.namespace) if p.namespace else namespaces)
+        elif isinstance(p, URLPattern):
+            yield ":".join((*namespaces, p.name or "")), namespaces, p
+
+
+def _parameters(pattern: URLPattern) -> set[str]:
+    converters = getattr(pattern.pattern, "converters", None)
+    if converters is not None and converters:
+        return set(converters)
+    return set(pattern.pattern.regex.groupindex) | ({"<positional>"} if pattern.pattern.regex.groups else set())
+
+
+def discovered_page_routes() -> set[str]:
+    """Every page route that takes a path argument, apart from the back office and the API."""
+    found = set()
+    for name, namespaces, pattern in _walk(get_resolver().url_patterns):
+        if namespaces[:1] in (("admin",), (api.urls_namespace,)):
+            continue
+        if _parameters(pattern):
+            found.add(name)
+    return found
+
+
+@functools.cache
+def _openapi():
+    return api.get_openapi_schema()
+
+
+def discovered_api_operations() -> set[tuple[str, str]]:
+    found = set()
+    for path, operations in _openapi()["paths"].items():
+        for method, op in operations.items():
+            if any(p["in"] == "path" for p in op.get("parameters", [])):
+                found.add((method.upper(), path))
+    return found
+
+
+def api_paths_served() -> set[str]:
+    """The API's URL patterns that take a path argument, in the documented ``{name}`` form."""
+    served = set()
+    for _name, namespaces, pattern in _walk(get_resolver().url_patterns):
+        if namespaces[:1] == (api.urls_namespace,) and _parameters(pattern):
+            served.add("/api/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern)))
+    return served
+
+
+def test_every_id_route_is_in_the_sweep_R_SEC_01():
+    """A new route with an id fails here until the tables below say what object it takes."""
+    assert discovered_page_routes() == set(PAGES)
+    assert discovered_api_operations() == set(API)
+    # Nothing served by the API is missing from its description (an operation left out of the docs).
+    assert api_paths_served() == {path for _method, path in API}
+
+
+# --- the objects ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(county, households, personas, settings, tmp_path):
+    """One object of each kind in village A (蔡桥村) of county 1, and users of other areas."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cadre, officer = personas["cadre_a"], personas["county_officer"]
+    h = households["a1"]
+    add_income(h, 2025, 9000)
+    add_income(h, 2026, 5200, purpose="identification")
+    pdf = SimpleUploadedFile("申请书.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    case = case_services.open_case(cadre, h, application=application(h), today=DAY, files=[pdf]).case
+    case, day = advance(case, personas, until="village_decision")
+    case_services.act(cadre, case, "village_decision", decision(day), today=day)
+    notice = case_services.publish_notice(cadre, "village_decision", [case], starts_on=day, today=day)
+    objection = case_services.record_objection(cadre, case, content="群众反映该户有车辆", received_on=day, today=day)
+    holder = households["a2"].members.get(relation="户主")
+    move = request_move(cadre, id_number=holder.id_number, division_code=h.division_code, name=holder.name,
+                        target_household=h)
+    import_job = ImportJob.objects.create(
+        county=county["county"], file=SimpleUploadedFile("监测对象.xlsx", b"PK"), original_name="监测对象.xlsx",
+        sha256="0" * 64, uploaded_by=officer, status=ImportStatus.CHECKED)
+    export_job = ExportJob.objects.create(
+        county=county["county"], division_code="340621", layout="monitoring", status=ExportStatus.DONE,
+        file=SimpleUploadedFile("导出.xlsx", b"PK"), created_by=officer)
+
+    other = division("340602", "杜集区", Level.COUNTY)
+    town = division("340602100", "高岳街道", Level.TOWNSHIP, other)
+    village = division("340602100201", "新庄村", Level.VILLAGE, town)
+    group = division("340602100201001", "第一村民小组", Level.GROUP, village)
+    other_household = household(division("34060210020100101", "第一网格", Level.GRID, group), "3406021002010001", "杜某")
+    people = {
+        "insider": officer,
+        "cadre_b": personas["cadre_b"],
+        "township_b": user("township_b", Role.TOWNSHIP_STAFF, county["t2"], display_name="韩村镇干部"),
+        "county_2": user("county_2", Role.COUNTY_OFFICE, other, display_name="杜集区干部"),
+    }
+    objects = {
+        "household": h, "member": h.members.get(relation="配偶"), "case": case, "objection": objection,
+        "attachment": case.attachments.get(), "notice": notice, "move": move, "import": import_job,
+        "export": export_job,
+    }
+    assert move is not None and all(o.pk for o in objects.values())
+    # Something of each requester's own area, for ids a request body carries.
+    own = {"household": {"insider": households["a2"], "cadre_b": households["b1"], "township_b": households["c1"],
+                         "county_2": other_household}}
+    return {"objects": objects, "people": people, "own": own}
+
+
+def _snapshot() -> dict:
+    rows = {}
+    for app in WATCHED_APPS:
+        for model in apps.get_app_config(app).get_models():
+            if model._meta.label_lower in UNWATCHED:
+                continue
+            rows[model._meta.label] = list(model._default_manager.order_by("pk").values())
+    return rows
+
+
+def _writes() -> int:
+    """Rows written so far by this connection (SQLite) or in this transaction (PostgreSQL), any table.
+
+    One cheap reading per request; a full snapshot of every row brackets each sweep as well.
+    """
+    if connection.vendor == "sqlite":
+        return connection.connection.total_changes
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
+        return int(cursor.fetchone()[0])
+
+
+def _clients(world) -> dict[str, Client]:
+    clients = {}
+    for who, person in world["people"].items():
+        clients[who] = Client(raise_request_exception=False)
+        clients[who].force_login(person)
+    return clients
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def _page_url(name: str, route: Route, pk) -> str:
+    pattern = next(p for n, _ns, p in _walk(get_resolver().url_patterns) if n == name)
+    ids = _parameters(pattern) - set(route.extra)
+    assert len(ids) == 1, f"{name}: which argument is the id? {sorted(ids)}"
+    return reverse(name, kwargs={ids.pop(): pk, **route.extra})
+
+
+def _page_request(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, PAGE_POST)
+
+
+def test_pages_answer_404_outside_the_users_area_and_change_nothing_R_SEC_01(world):
+    clients = _clients(world)
+    problems = []
+    start = _snapshot()
+    for name, route in sorted(PAGES.items()):
+        obj = world["objects"][route.kind]
+        url, missing = _page_url(name, route, obj.pk), _page_url(name, route, MISSING_ID)
+        for method in ("GET", "POST"):
+            inside = _rolled_back(lambda: _page_request(clients["insider"], method, url))  # noqa: B023
+            if inside.status_code == 404:
+                problems.append(f"{method} {name}: the object's own county office gets 404 (fixture or route wrong)")
+            for who in OUTSIDERS.get(route.kind, VILLAGE_OUTSIDERS):
+                client = clients[who]
+                before = _writes()
+                r = _page_request(client, method, url)
+                if _writes() != before:
+                    problems.append(f"{method} {name} by {who}: something was written")
+                if r.status_code == 405 and inside.status_code == 405:
+                    continue  # a method the page does not take at all
+                if r.status_code != 404:
+                    problems.append(f"{method} {name} by {who}: {r.status_code}, not 404")
+                elif _page_request(client, method, missing).status_code != 404:
+                    problems.append(f"{method} {name} by {who}: a missing id is not answered like a foreign one")
+    assert not problems, "\n".join(problems)
+    assert _snapshot() == start
+
+
+def _rolled_back(call):
+    """Run a request that may write, and undo whatever it wrote."""
+    with transaction.atomic():
+        response = call()
+        transaction.set_rollback(True)
+    return response
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+
+def _example(schema: dict, components: dict):
+    """A minimal value the schema accepts (required properties only)."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"]
+            return _example(options[0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: _example(props[k], components) for k in schema.get("required", [])}
+    if kind == "array":
+        return []
+    if kind == "string":
+        return DAY.isoformat() if schema.get("format") == "date" else "核实"
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return False
+    raise AssertionError(f"no example for {schema}")
+
+
+def _api_body(method: str, path: str):
+    spec = _openapi()
+    op = spec["paths"][path][method.lower()]
+    content = op.get("requestBody", {}).get("content", {})
+    if not content:
+        return None
+    assert list(content) == ["application/json"], f"{method} {path}: body {list(content)} not covered by the sweep"
+    return _example(content["application/json"]["schema"], spec["components"]["schemas"])
+
+
+def _own(world, route: Route, who: str, body):
+    if not route.own:
+        return body
+    return {**body, **{key: world["own"][kind][who].pk for key, kind in route.own.items()}}
+
+
+def _api_request(client, method: str, url: str, body):
+    if body is None:
+        return client.generic(method, url)
+    return client.generic(method, url, json.dumps(body), content_type="application/json")
+
+
+def test_api_answers_404_outside_the_users_area_and_changes_nothing_R_SEC_01(world):
+    clients = _clients(world)
+    problems = []
+    start = _snapshot()
+    for (method, path), route in sorted(API.items()):
+        obj = world["objects"][route.kind]
+        template = re.sub(r"\{\w+\}", "{}", path)
+        url, missing = template.format(obj.pk), template.format(MISSING_ID)
+        body = _api_body(method, path)
+        inside = _rolled_back(lambda: _api_request(clients["insider"], method, url, _own(world, route, "insider", body)))  # noqa: B023
+        if inside.status_code == 404:
+            problems.append(f"{method} {path}: the object's own county office gets 404 (fixture or route wrong)")
+        for who in OUTSIDERS.get(route.kind, VILLAGE_OUTSIDERS):
+            client = clients[who]
+            mine = _own(world, route, who, body)
+            before = _writes()
+            r = _api_request(client, method, url, mine)
+            if _writes() != before:
+                problems.append(f"{method} {path} by {who}: something was written")
+            if r.status_code != 404:
+                problems.append(f"{method} {path} by {who}: {r.status_code} {r.content.decode()[:200]}, not 404")
+                continue
+            m = _api_request(client, method, missing, mine)
+            if (m.status_code, m.content) != (404, r.content):
+                problems.append(f"{method} {path} by {who}: a missing id is not answered like a foreign one")
+    assert not problems, "\n".join(problems)
+    assert _snapshot() == start
+
+
+# --- ids in the request body ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method,path", [("POST", "/api/interop/imports"), ("POST", "/api/interop/exports")])
+def test_a_county_outside_the_users_area_is_404_in_the_import_api_R_SEC_01(world, method, path):
+    """Naming a county you do not hold answers like naming no county at all, and starts nothing."""
+    client = _clients(world)["county_2"]
+
+    def send(code):
+        if path.endswith("imports"):
+            upload = SimpleUploadedFile("监测对象.xlsx", b"PK", content_type="application/octet-stream")
+            return client.post(path, {"county_code": code, "file": upload})
+        return _api_request(client, method, path, {"county_code": code})
+
+    before = _snapshot()
+    foreign, unknown = send("340621"), send("999999")
+    assert foreign.status_code == 404, foreign.content
+    assert (unknown.status_code, unknown.json()) == (404, foreign.json())
+    assert _snapshot() == before
+
+
+def test_a_role_without_imports_is_refused_whatever_the_county_R_SEC_01(world):
+    client = _clients(world)["cadre_b"]
+    for code in ("340621", "999999"):
+        r = _api_request(client, "POST", "/api/interop/exports", {"county_code": code})
+        assert r.status_code == 403 and "县乡村振兴局" in r.json()["detail"]
+
+
+def test_the_sweep_objects_sit_in_village_a_R_SEC_01(world):
+    o = world["objects"]
+    assert o["household"].division_code.startswith("340621100201")
+    assert o["case"].division_code.startswith("340621100201") and o["notice"].division_code == "340621100201"
+    assert o["move"].target_division_code.startswith("340621100201")
+    assert o["move"].holder_division_code.startswith("340621100201")
+    assert o["import"].county.code == o["export"].county.code == "340621"
+
+
+def test_a_division_that_is_not_a_county_is_named_in_the_refusal_R_SEC_01(world):
+    client = _clients(world)["insider"]
+    r = _api_request(client, "POST", "/api/interop/exports", {"county_code": "340621100"})
+    assert r.status_code == 422 and "340621100 不是县（区）的区划代码" in r.json()["detail"]
