@@ -22,6 +22,16 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and other cached values never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _profiles_and_calendar(db):
     from fangpin.profiles.services import load_profiles, profile_for_county, seed_calendar
     from fangpin.registry import vocab
