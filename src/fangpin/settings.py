@@ -6,6 +6,9 @@
 - ``DJANGO_ALLOWED_HOSTS``: comma-separated.
 - ``FANGPIN_DATA_DIR``: where the SQLite file and uploads live (default ``./var``).
 - ``FANGPIN_LOGIN_*`` and ``FANGPIN_BEHIND_PROXY``: login throttling, see docs/operations.md.
+- ``DJANGO_SECURE_COOKIES`` (DEBUG off only): ``1`` (default) the site is reached over HTTPS only (secure
+  cookies, http redirected to https, HSTS); ``0`` plain http, for ``make serve`` on 127.0.0.1 only.
+- ``FANGPIN_STATIC_ROOT``, ``FANGPIN_BACKUP_DIR``, ``FANGPIN_LOG_LEVEL``: see docs/operations.md.
 """
 
 import datetime as dt
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "fangpin.cases",
     "fangpin.interop",
     "fangpin.assistance",
+    "fangpin.ops",
 ]
 
 MIDDLEWARE = [
@@ -146,7 +150,8 @@ AXES_COOLOFF_MESSAGE = AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账�
 AXES_VERBOSE = False
 # Behind a reverse proxy every request comes from the proxy's address: take the client's address from
 # the last X-Forwarded-For entry, the one the proxy appended (a client cannot forge it).
-if os.environ.get("FANGPIN_BEHIND_PROXY", "0") == "1":
+BEHIND_PROXY = os.environ.get("FANGPIN_BEHIND_PROXY", "0") == "1"
+if BEHIND_PROXY:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     AXES_IPWARE_PROXY_ORDER = "right-most"
 
@@ -156,12 +161,23 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = PROJECT_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("FANGPIN_STATIC_ROOT", PROJECT_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
-WHITENOISE_USE_FINDERS = True
+# Development serves static files straight from the source folders. With DEBUG off WhiteNoise serves only
+# what `collectstatic` gathered into STATIC_ROOT: names carry a content hash (cached for a year by
+# browsers, so an upgrade is never mixed with old scripts) and gzip/brotli copies are made once, which
+# matters for grid workers' phones (ECharts is 1 MB). A missing file fails at collectstatic, not in a page.
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
@@ -188,9 +204,21 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# --- Production (DEBUG off), R-OPS-01 ------------------------------------------------------------
+# HTTPS is the rule; DJANGO_SECURE_COOKIES=0 is for `make serve` on 127.0.0.1 over plain http only
+# (browsers do not send Secure cookies over http, so login would fail there).
+HTTPS_ONLY = not DEBUG and os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
 if not DEBUG:
-    SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+    SECURE_SSL_REDIRECT = HTTPS_ONLY
+    # One year by default. Sub-domains and preloading are left out on purpose (docs/operations.md):
+    # a county's host name often sits under a government domain whose other sites this server does not run.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if HTTPS_ONLY else 0
+if BEHIND_PROXY:
+    # The proxy (deploy/nginx-fangpin.conf) terminates TLS and says so in X-Forwarded-Proto; the
+    # application is reachable only through it (bound to 127.0.0.1), so the header cannot be forged.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 TASKS = {
     "default": {
@@ -202,12 +230,29 @@ FANGPIN_IMPORT_STALL_SECONDS = int(os.environ.get("FANGPIN_IMPORT_STALL_SECONDS"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads larger than the above are spooled to disk while they arrive: next to the data, not in /tmp
+# (a 200 MB workbook would fill a RAM-backed /tmp, and systemd gives each service a private one).
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 
+# Backups (python -m fangpin.manage backup): where they go and how many are kept.
+FANGPIN_BACKUP_DIR = Path(os.environ.get("FANGPIN_BACKUP_DIR", DATA_DIR / "backups"))
+FANGPIN_BACKUP_KEEP = int(os.environ.get("FANGPIN_BACKUP_KEEP", "14"))
+
+# Logs go to standard error: the terminal under `make serve`, the journal under systemd
+# (`journalctl -u fangpin-web -u fangpin-worker`). The application's own messages (import failures with
+# their job number, stalled jobs, backups) from INFO up; everything else from WARNING (or FANGPIN_LOG_LEVEL).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANGPIN_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "fangpin": {"level": os.environ.get("FANGPIN_LOG_LEVEL", "INFO")},
+        "django_tasks": {"level": os.environ.get("FANGPIN_LOG_LEVEL", "INFO")},
+        "django_tasks_db": {"level": os.environ.get("FANGPIN_LOG_LEVEL", "INFO")},
+    },
 }
 
 # Page size of every list page.

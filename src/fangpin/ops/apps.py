@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    name = "fangpin.ops"
+    verbose_name = "运行维护"
