@@ -12,7 +12,7 @@ PROFILE ?= suixi
 SEED    ?= 2026
 HOST    ?= 127.0.0.1:8000
 
-.PHONY: demo setup venv assets migrate demo-data serve test lint test-sqlite test-postgres browser-deps bench bench-import clean
+.PHONY: demo setup venv assets migrate demo-data serve serve-dev backup check-deploy test lint test-sqlite test-postgres browser-deps bench bench-import clean
 
 demo: setup migrate demo-data serve
 
@@ -51,10 +51,49 @@ demo-data: venv
 	$(MANAGE) import_national $(DEMO_EXPORT) --profile $(PROFILE) --expect-no-changes
 	$(MANAGE) demo_logins
 
-# The background task worker (imports, exports) runs beside the web server and stops with it.
-serve: venv
+# `make serve`: the production stack on this machine (docs/operations.md): gunicorn with DEBUG off and
+# the background task worker (imports, exports) beside it; Ctrl-C (or either one ending) stops both.
+# Plain http on 127.0.0.1, so cookies are not marked HTTPS-only (DJANGO_SECURE_COOKIES=0); a server
+# reached by others runs behind nginx with TLS instead (deploy/). The secret key is made once in var/.
+SECRET_KEY_FILE := var/secret_key
+LOCAL_PRODUCTION = DJANGO_DEBUG=0 DJANGO_SECURE_COOKIES=0 DJANGO_SECRET_KEY="$$(cat $(SECRET_KEY_FILE))" FANGPIN_BIND=$(HOST)
+
+$(SECRET_KEY_FILE): | venv
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# With DEBUG off only collected static files are served (hashed names, compressed): gathered again
+# whenever a source file or a package changed.
+STATIC_SOURCES := $(shell find src/fangpin/static -type f 2>/dev/null)
+
+staticfiles/.collected: $(STATIC_SOURCES) $(VENV)/.installed | $(SECRET_KEY_FILE)
+	@echo "collecting static files into staticfiles/"
+	@DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat $(SECRET_KEY_FILE))" $(MANAGE) collectstatic --noinput -v0
+	@touch $@
+
+serve: SHELL := /bin/bash
+serve: setup $(SECRET_KEY_FILE) staticfiles/.collected
+	@export $(LOCAL_PRODUCTION); \
+	$(MANAGE) db_worker & worker=$$!; \
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py & web=$$!; \
+	trap 'kill -TERM $$web $$worker 2>/dev/null; wait $$web $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "fangpin: http://$(HOST)/  (gunicorn + task worker, DEBUG off; Ctrl-C stops both)"; \
+	wait -n $$web $$worker
+
+# Development server (auto-reload, DEBUG on) with the task worker beside it.
+serve-dev: setup
 	@$(MANAGE) db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST)
+
+# An online backup of this machine's database and uploads into var/backups (or FANGPIN_BACKUP_DIR).
+backup: venv
+	$(MANAGE) backup
+
+# Django's deployment checks with production settings; the remaining warnings are explained in docs/operations.md.
+check-deploy: venv $(SECRET_KEY_FILE)
+	@DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat $(SECRET_KEY_FILE))" DJANGO_ALLOWED_HOSTS=fangpin.example.cn \
+	FANGPIN_BEHIND_PROXY=1 $(MANAGE) check --deploy
 
 # lint-imports checks the layer contracts in .importlinter (docs/decisions/0007-layer-contracts.md).
 lint: venv
@@ -90,4 +129,4 @@ bench-import: venv
 	$(PYTHON) benchmarks/import_bench.py
 
 clean:
-	rm -rf $(VENV) node_modules src/fangpin/static/vendor var
+	rm -rf $(VENV) node_modules src/fangpin/static/vendor var staticfiles
