@@ -129,3 +129,11 @@ def test_history_revert_in_the_back_office_is_refused_R_SEC_02(label, rows, admi
     r = client.post(_url(label, "simple_history", obj.pk, version), _form_data(obj, field, value))
     assert r.status_code == 403
     assert _state(obj) == before
+
+
+def test_staff_of_the_county_do_not_enter_the_back_office_R_SEC_01(rows, personas, client):
+    """The id routes of the back office are left out of the route sweep: only the administrator gets in."""
+    client.force_login(personas["county_officer"])
+    for label, obj in rows.items():
+        r = client.get(_url(label, "change", obj.pk))
+        assert r.status_code == 302 and r["Location"].startswith(reverse("admin:login")), label
