@@ -71,3 +71,15 @@ def categories_for_user(user) -> list[tuple[str, str]]:
             if category["name"] not in known:
                 known.append(category["name"])
     return [(code, "／".join(labels)) for code, labels in names.items()]
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def permission_denied(request, exception=None):
+    """403 page in Chinese; a service's own Chinese reason is shown, anything else is not."""
+    from django.shortcuts import render
+
+    text = str(exception or "")
+    return render(request, "403.html", {"message": text if _chinese(text) else ""}, status=403)
