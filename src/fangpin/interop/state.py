@@ -92,6 +92,11 @@ def adbc_frame(path: str, sql: str, columns: list[str]) -> pl.DataFrame | None:
     with adbc.connect(path) as conn:
         cur = conn.cursor()
         try:
+            # Wait for locks as Django's own connections do: in WAL mode a reader is still refused for a
+            # moment while another process opens the database or checkpoints it on closing (every request
+            # of the web server opens and closes one), and without a timeout the dry run failed then.
+            timeout_ms = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 20)) * 1000)
+            cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             cur.execute(sql)
             frame = pl.DataFrame(cur.fetch_arrow())
         finally:
