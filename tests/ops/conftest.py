@@ -3,6 +3,7 @@ audit events through its own connection while a backup runs."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -114,6 +115,13 @@ class Writer(threading.Thread):
         self.join(30)
         assert self.error is None, self.error
         return self.inserted
+
+
+def machine_env() -> dict:
+    """This process's environment without what the test run itself set (the test database, pytest's
+    async switch): what a command started by an operator would see."""
+    drop = ("DATABASE_URL", "FANGPIN_TEST_DB_NAME", "FANGPIN_TEST_SQLITE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    return {k: v for k, v in os.environ.items() if k not in drop}
 
 
 def manage(*args, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:

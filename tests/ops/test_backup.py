@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +16,17 @@ from fangpin.audit.services import record
 from fangpin.ops.backup import MANIFEST, BackupError, make_backup, read_manifest, restore_backup
 from fangpin.registry.models import Household
 
-from .conftest import EVENTS, Writer, connect, current_db, manage, only_postgres, only_sqlite, rows
+from .conftest import (
+    EVENTS,
+    Writer,
+    connect,
+    current_db,
+    machine_env,
+    manage,
+    only_postgres,
+    only_sqlite,
+    rows,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -192,7 +201,7 @@ def test_backup_command_keeps_the_newest_n_and_restore_command_fills_an_empty_da
     assert read_manifest(newest)["counts"][EVENTS] == Event.objects.count()
 
     # The restore command, as an operator runs it on a new server: configured by the environment.
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FANGPIN_TEST_DB_NAME")}
+    env = machine_env()
     env["FANGPIN_DATA_DIR"] = str(tmp_path / "new-data")
     if current_db()["ENGINE"].endswith("postgresql"):
         target = request.getfixturevalue("throwaway_postgres")
