@@ -5,11 +5,16 @@ exists, and every variable the example sets is read by the settings or the gunic
 from __future__ import annotations
 
 import configparser
+import os
+import pwd
 import re
 import secrets
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.core.management import get_commands
 
@@ -41,7 +46,7 @@ def test_the_production_env_passes_check_deploy_apart_from_documented_choices_R_
     env.update(_env_example())
     env.pop("DATABASE_URL")  # the checks do not connect; no PostgreSQL role named fangpin here
     env.update({"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "FANGPIN_DATA_DIR": str(tmp_path / "data"),
-                "FANGPIN_BACKUP_DIR": str(tmp_path / "backups")})
+                "FANGPIN_BACKUP_DIR": str(tmp_path / "backups"), "FANGPIN_STATIC_ROOT": str(tmp_path / "static")})
     result = manage("check", "--deploy", env=env)
     found = set(re.findall(r"\((\w+\.[EW]\d+)\)", result.stdout + result.stderr))
     assert found == DOCUMENTED_WARNINGS, result.stdout + result.stderr
@@ -88,3 +93,18 @@ def test_nginx_example_allows_county_workbooks_and_passes_the_client_and_scheme_
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "proxy_pass http://fangpin;" in conf and "server 127.0.0.1:8000;" in conf
     assert re.search(r"listen 443 ssl", conf) and "return 301 https://" in conf
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"), reason="fangpin-manage switches user with runuser (root only)")
+def test_fangpin_manage_runs_a_command_with_the_env_files_settings_from_anywhere_R_OPS_01(tmp_path):
+    env_file = tmp_path / "fangpin.env"
+    env_file.write_text(f"# settings\nDJANGO_DEBUG=1\nFANGPIN_DATA_DIR={tmp_path / 'data'}\n", encoding="utf-8")
+    env = {**machine_env(), "FANGPIN_HOME": str(settings.PROJECT_DIR), "FANGPIN_ENV": str(env_file),
+           "FANGPIN_USER": pwd.getpwuid(os.geteuid()).pw_name}
+    script = str(DEPLOY / "fangpin-manage")
+    result = subprocess.run([script, "shell", "-c", "from django.conf import settings; print(settings.DATA_DIR)"],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "data")
+    usage = subprocess.run([script], env=env, capture_output=True, text=True, timeout=30)
+    assert usage.returncode == 2 and "usage: fangpin-manage COMMAND" in usage.stderr
