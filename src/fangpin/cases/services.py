@@ -19,16 +19,17 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from fangpin import validation
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import OutOfScope, in_scope
 from fangpin.areas.models import Division
@@ -41,6 +42,7 @@ from fangpin.profiles.services import today as local_today
 from fangpin.registry import services as registry_services
 from fangpin.registry import vocab
 from fangpin.registry.models import Household, MonitoringStatus
+from fangpin.validation import Errors, fail, scrub, to_bool
 
 from .assess import assess
 from .models import (
@@ -80,122 +82,23 @@ class Result:
     message: str
 
 
-# --- small validators ---------------------------------------------------------------------------
+# --- small helpers (the validators themselves are shared: fangpin.validation) --------------------
+
+# Declared expenses of an application: 0 to 1亿 yuan, with one message for the whole range.
+EXPENSE_MAX = Decimal("100000000")
 
 
-def scrub(value):
-    """Drop NUL characters from every string (PostgreSQL text and jsonb refuse them; they are never
-    meaningful input)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    return value
+def _expense(value, field: str, label: str, errors) -> Decimal:
+    return validation.money(value, field, label, errors, maximum=EXPENSE_MAX,
+                            out_of_range=f"{label}应为0到1亿之间的金额")
 
 
 def _today(today: dt.date | None) -> dt.date:
     return today or local_today()
 
 
-def _fail(field: str, message: str):
-    raise ValidationError({field: message})
-
-
 def _roles_text(roles) -> str:
     return "、".join(ROLE_LABELS.get(r, r) for r in roles)
-
-
-def _text(data: dict, field: str, label: str, errors: dict, *, required: bool = True, max_length: int = 2000) -> str:
-    value = data.get(field)
-    value = "" if value is None else str(value).strip()
-    if required and not value:
-        errors[field] = f"{label}不能为空"
-    elif len(value) > max_length:
-        errors[field] = f"{label}不能超过{max_length}字"
-    return value
-
-
-def _date(data: dict, field: str, label: str, errors: dict, *, required: bool = True,
-          not_before: dt.date | None = None, not_after: dt.date | None = None, before_label: str = "") -> dt.date | None:
-    raw = data.get(field)
-    if raw in (None, ""):
-        if required:
-            errors[field] = f"{label}不能为空"
-        return None
-    if isinstance(raw, dt.datetime):
-        value = raw.date()
-    elif isinstance(raw, dt.date):
-        value = raw
-    else:
-        try:
-            value = dt.date.fromisoformat(str(raw).strip())
-        except ValueError:
-            errors[field] = f"{label}格式不正确（应为 年-月-日，如 2026-05-01），收到“{raw}”"
-            return None
-    if not_after is not None and value > not_after:
-        errors[field] = f"{label}不能晚于{not_after:%Y-%m-%d}"
-    elif not_before is not None and value < not_before:
-        errors[field] = f"{label}不能早于{before_label or ''}{not_before:%Y-%m-%d}"
-    return value
-
-
-def _int(data: dict, field: str, label: str, errors: dict, *, minimum: int = 0, maximum: int = 100000) -> int | None:
-    raw = data.get(field)
-    if raw in (None, ""):
-        errors[field] = f"{label}未填写"
-        return None
-    try:
-        if isinstance(raw, bool):
-            raise ValueError
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        errors[field] = f"{label}应为整数，收到“{raw}”"
-        return None
-    if not minimum <= value <= maximum:
-        errors[field] = f"{label}应在{minimum}到{maximum}之间"
-        return None
-    return value
-
-
-def _money(data: dict, field: str, label: str, errors: dict) -> Decimal:
-    raw = data.get(field)
-    if raw in (None, ""):
-        return Decimal(0)
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        errors[field] = f"{label}必须是数字，收到“{raw}”"
-        return Decimal(0)
-    if not value.is_finite() or value < 0 or value >= Decimal("100000000"):
-        errors[field] = f"{label}应为0到1亿之间的金额"
-        return Decimal(0)
-    return value.quantize(Decimal("0.01"))
-
-
-TRUE_WORDS = {"1", "true", "yes", "on", "是", "y"}
-FALSE_WORDS = {"0", "false", "no", "off", "否", "n"}
-
-
-def _bool(value) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    return None
-
-
-def _choice(data: dict, field: str, label: str, choices: dict, errors: dict) -> str:
-    value = str(data.get(field) or "").strip()
-    if value not in choices:
-        errors[field] = f"请选择{label}（{'、'.join(choices.values())}）"
-    return value
 
 
 def _clean_files(files, errors: dict) -> list:
@@ -219,11 +122,6 @@ def _save_files(case: Case, row: CaseStep, actor, files) -> list[str]:
                                       uploaded_by=actor)
         names.append(Path(f.name).name)
     return names
-
-
-def _raise(errors: dict):
-    if errors:
-        raise ValidationError(errors)
 
 
 # --- permission and order checks ----------------------------------------------------------------
@@ -251,7 +149,7 @@ def _lock_case(case) -> Case:
     try:
         return Case.objects.select_for_update(of=("self",)).select_related("household").get(pk=pk)
     except Case.DoesNotExist:
-        _fail("case", "案件不存在")
+        fail("case", "案件不存在")
 
 
 def _check_version(case: Case, expected_version):
@@ -260,21 +158,21 @@ def _check_version(case: Case, expected_version):
     try:
         expected = int(expected_version)
     except (TypeError, ValueError):
-        _fail("version", "表单版本号无效，请刷新页面后再办理")
+        fail("version", "表单版本号无效，请刷新页面后再办理")
     if expected != case.version:
-        _fail("version", "该案件已被他人办理或表单重复提交，未做任何修改；请刷新页面查看最新状态")
+        fail("version", "该案件已被他人办理或表单重复提交，未做任何修改；请刷新页面查看最新状态")
 
 
 def _check_open(case: Case):
     if case.status == CaseStatus.REJECTED:
-        _fail("__all__", f"受理编号 {case.reference} 已不予纳入（理由：{case.rejection_reason}），不能继续办理")
+        fail("__all__", f"受理编号 {case.reference} 已不予纳入（理由：{case.rejection_reason}），不能继续办理")
     if case.status == CaseStatus.FILED:
-        _fail("__all__", f"受理编号 {case.reference} 已备案纳入，程序已办结，不能再办理")
+        fail("__all__", f"受理编号 {case.reference} 已备案纳入，程序已办结，不能再办理")
 
 
 def _step_def(case: Case, step_key: str) -> StepDef:
     if not case.proc.has_step(step_key):
-        _fail("step", f"本程序没有步骤“{step_key}”")
+        fail("step", f"本程序没有步骤“{step_key}”")
     return case.proc.step(step_key)
 
 
@@ -287,8 +185,8 @@ def _check_turn(case: Case, step_key: str) -> StepDef:
         return target
     proc = case.proc
     if proc.index(target.key) < proc.index(current.key):
-        _fail("step", f"“{target.name}”已办理完成，不能重复提交")
-    _fail("step", f"当前应办理“{current.name}”，不能跳过步骤提前办理“{target.name}”")
+        fail("step", f"“{target.name}”已办理完成，不能重复提交")
+    fail("step", f"当前应办理“{current.name}”，不能跳过步骤提前办理“{target.name}”")
 
 
 def _current_row(case: Case) -> CaseStep:
@@ -438,13 +336,13 @@ def _procedure_for(household: Household, procedure: str):
     try:
         return profile, parse_procedure(profile.data, procedure)
     except ProcedureError as exc:
-        _fail("procedure", f"本县政策画像中的{procedure}程序无法使用：{exc}")
+        fail("procedure", f"本县政策画像中的{procedure}程序无法使用：{exc}")
 
 
 def _clean_application(case_household: Household, profile, data: dict, today: dt.date, *,
                        not_before: dt.date | None, files=()) -> dict:
     data = data or {}
-    errors: dict = {}
+    errors = Errors()
     applicant = None
     raw = data.get("applicant_id")
     try:
@@ -453,9 +351,9 @@ def _clean_application(case_household: Household, profile, data: dict, today: dt
         applicant = None
     if applicant is None:
         errors["applicant_id"] = "申请人必须是本户在户的家庭成员"
-    app_date = _date(data, "application_date", "申请日期", errors, not_after=today, not_before=not_before,
-                     before_label="线索发现日期 ")
-    reasons = _text(data, "reasons", "申请理由", errors)
+    app_date = validation.date(data.get("application_date"), "application_date", "申请日期", errors, not_after=today,
+                               not_before=not_before, before_label="线索发现日期 ")
+    reasons = validation.text(data.get("reasons"), "reasons", "申请理由", errors)
     risks = data.get("risk_types") or []
     if isinstance(risks, str):
         risks = [r for r in risks.replace("，", ",").replace("、", ",").split(",") if r.strip()]
@@ -474,17 +372,17 @@ def _clean_application(case_household: Household, profile, data: dict, today: dt
     elif not category_allowed(profile.data, category, case_household.category):
         errors["category"] = (f"该户当前为{names.get(case_household.category, case_household.category)}，"
                               f"不能认定为{names[category]}")
-    if _bool(data.get("consent_signed")) is not True:
+    if to_bool(data.get("consent_signed")) is not True:
         errors["consent_signed"] = "申请人须签署承诺授权书（承诺如实申报并授权核查家庭经济状况）后方可受理"
-    consent_date = _date(data, "consent_date", "承诺授权书签署日期", errors, not_after=today)
-    long_resident = _bool(data.get("long_resident"))
+    consent_date = validation.date(data.get("consent_date"), "consent_date", "承诺授权书签署日期", errors, not_after=today)
+    long_resident = to_bool(data.get("long_resident"))
     if long_resident is None:
         errors["long_resident"] = "请说明是否在本县长期居住"
-    medical = _money(data, "medical_expense", "申请前12个月医疗自付支出", errors)
-    other = _money(data, "other_rigid_expense", "申请前12个月其他刚性支出", errors)
-    can_repair = _bool(data.get("can_repair_house"))
+    medical = _expense(data.get("medical_expense"), "medical_expense", "申请前12个月医疗自付支出", errors)
+    other = _expense(data.get("other_rigid_expense"), "other_rigid_expense", "申请前12个月其他刚性支出", errors)
+    can_repair = to_bool(data.get("can_repair_house"))
     files = _clean_files(files, errors)
-    _raise(errors)
+    errors.raise_if_any()
     return {
         "applicant": applicant, "application_date": app_date, "reasons": reasons, "risk_types": risks,
         "category": category, "consent_date": consent_date, "files": files,
@@ -533,24 +431,21 @@ def open_case(actor, household: Household, *, source: str = CaseSource.APPLICATI
     first = proc.first
     _require_role(actor, first.roles, first.name)
     if source not in CaseSource.values:
-        _fail("source", "来源只能是农户主动申请或排查预警线索")
+        fail("source", "来源只能是农户主动申请或排查预警线索")
     if household.monitoring_status == MonitoringStatus.MONITORED:
-        _fail("household", "该户已是监测对象（风险未消除），无需重复识别")
+        fail("household", "该户已是监测对象（风险未消除），无需重复识别")
     existing = Case.objects.filter(household=household, procedure=procedure, status=CaseStatus.OPEN).first()
     if existing is not None:
-        _fail("household", f"该户已有办理中的申请（受理编号 {existing.reference}），不能重复受理")
-    errors: dict = {}
+        fail("household", f"该户已有办理中的申请（受理编号 {existing.reference}），不能重复受理")
+    errors = Errors()
     lead_ref = (lead_ref or "").strip()
     if source == CaseSource.LEAD:
         if not lead_ref:
             errors["lead_ref"] = "由排查预警线索发起时必须填写线索编号"
-        found = _date({"d": discovered_on}, "d", "线索发现日期", errors, not_after=today)
-        if "d" in errors:
-            errors["discovered_on"] = errors.pop("d")
-        discovered_on = found
+        discovered_on = validation.date(discovered_on, "discovered_on", "线索发现日期", errors, not_after=today)
     elif application is None:
         errors["application"] = "农户主动申请时必须填写申请内容"
-    _raise(errors)
+    errors.raise_if_any()
     clean = None
     if application is not None:
         clean = _clean_application(household, profile, application, today,
@@ -632,30 +527,35 @@ def _clean_verifiers(raw, minimum: int, errors: dict) -> list[dict]:
 
 
 def _h_verification(case, step, row, actor, payload, today, files) -> str:
-    errors: dict = {}
+    errors = Errors()
     verifiers = _clean_verifiers(payload.get("verifiers"), step.min_verifiers, errors)
-    visit = _date(payload, "visit_date", "入户核实日期", errors, not_after=today,
-                  not_before=case.application_date, before_label="申请日期 ")
-    findings = _text(payload, "findings", "核实情况", errors, max_length=4000)
-    outcome = _choice(payload, "outcome", "核实结论", {"pass": "核实通过", "reject": "核实不通过"}, errors)
-    reason = _text(payload, "reason", "不通过理由", errors, required=outcome == "reject", max_length=500)
-    override = _text(payload, "override_note", "核实通过依据", {}, required=False, max_length=1000)
+    visit = validation.date(payload.get("visit_date"), "visit_date", "入户核实日期", errors, not_after=today,
+                            not_before=case.application_date, before_label="申请日期 ")
+    findings = validation.text(payload.get("findings"), "findings", "核实情况", errors, max_length=4000)
+    outcome = validation.choice(payload.get("outcome"), "outcome", "核实结论", errors,
+                                choices={"pass": "核实通过", "reject": "核实不通过"})
+    reason = validation.text(payload.get("reason"), "reason", "不通过理由", errors, required=outcome == "reject",
+                             max_length=500)
+    override = validation.text(payload.get("override_note"), "override_note", "核实通过依据", {}, required=False,
+                               max_length=1000)
     confirmed = {}
     for field in ("long_resident", "can_repair_house"):
-        value = _bool(payload.get(field))
+        value = to_bool(payload.get(field))
         if value is not None:
             confirmed[field] = value
     if payload.get("medical_expense") not in (None, ""):
-        confirmed["medical_expense"] = str(_money(payload, "medical_expense", "医疗自付支出（核实）", errors))
+        confirmed["medical_expense"] = str(_expense(payload.get("medical_expense"), "medical_expense",
+                                                    "医疗自付支出（核实）", errors))
     if payload.get("other_rigid_expense") not in (None, ""):
-        confirmed["other_rigid_expense"] = str(_money(payload, "other_rigid_expense", "其他刚性支出（核实）", errors))
+        confirmed["other_rigid_expense"] = str(_expense(payload.get("other_rigid_expense"), "other_rigid_expense",
+                                                        "其他刚性支出（核实）", errors))
     files = _clean_files(files, errors)
-    _raise(errors)
+    errors.raise_if_any()
     profile = profile_for_county(case.division_code)
     declaration = {**case.declaration, **confirmed}
     evaluation, params = assess(case.household, declaration, case.application_date, profile)
     if outcome == "pass" and evaluation.eligible is not True and not override:
-        _fail("override_note", "系统评估未显示该户同时符合识别范围和识别标准（见评估结果），核实通过须写明依据")
+        fail("override_note", "系统评估未显示该户同时符合识别范围和识别标准（见评估结果），核实通过须写明依据")
     case.declaration = declaration
     case.eligibility = evaluation.as_dict()
     case.eligibility_params = params
@@ -675,31 +575,32 @@ def _h_verification(case, step, row, actor, payload, today, files) -> str:
 def _h_deliberation(case, step, row, actor, payload, today, files) -> str:
     profile = profile_for_county(case.division_code)
     groups = profile.param("deliberation.participant_groups")
-    errors: dict = {}
-    meeting = _date(payload, "meeting_date", "评议会日期", errors, not_after=today, not_before=row.started_on,
-                    before_label="本步骤开始日期 ")
+    errors = Errors()
+    meeting = validation.date(payload.get("meeting_date"), "meeting_date", "评议会日期", errors, not_after=today,
+                              not_before=row.started_on, before_label="本步骤开始日期 ")
     counts = {}
     expected_total = present_total = 0
     for g in groups:
         code, name = g["code"], g["name"]
-        expected = _int(payload, f"expected_{code}", f"应到{name}人数", errors)
-        present = _int(payload, f"present_{code}", f"实到{name}人数", errors)
+        expected = validation.integer(payload.get(f"expected_{code}"), f"expected_{code}", f"应到{name}人数", errors)
+        present = validation.integer(payload.get(f"present_{code}"), f"present_{code}", f"实到{name}人数", errors)
         if expected is not None and present is not None and present > expected:
             errors[f"present_{code}"] = f"实到{name}人数不能多于应到人数"
         counts[code] = {"name": name, "expected": expected, "present": present}
         expected_total += expected or 0
         present_total += present or 0
-    approvals = _int(payload, "approvals", "赞成人数", errors)
+    approvals = validation.integer(payload.get("approvals"), "approvals", "赞成人数", errors)
     if approvals is not None and "approvals" not in errors and approvals > present_total:
         errors["approvals"] = f"赞成人数不能多于实到人数（{present_total}人）"
     if not errors and expected_total == 0:
         errors["expected_villager_representatives"] = "应到人数合计必须大于0"
-    group_name = _text(payload, "group_name", "评议村民小组", errors, required=False, max_length=60) or (
-        case.household.group.name if case.household.group_id else "")
-    attendees = _text(payload, "attendees", "到会人员名单", errors, required=False, max_length=2000)
-    minutes = _text(payload, "minutes", "评议情况", errors, required=False, max_length=4000)
+    group_name = validation.text(payload.get("group_name"), "group_name", "评议村民小组", errors, required=False,
+                                 max_length=60) or (case.household.group.name if case.household.group_id else "")
+    attendees = validation.text(payload.get("attendees"), "attendees", "到会人员名单", errors, required=False,
+                                max_length=2000)
+    minutes = validation.text(payload.get("minutes"), "minutes", "评议情况", errors, required=False, max_length=4000)
     files = _clean_files(files, errors)
-    _raise(errors)
+    errors.raise_if_any()
     pf = profile.param("deliberation.presence_fraction")
     af = profile.param("deliberation.approval_fraction")
     result = quorum.evaluate(expected_total, present_total, approvals, pf, af)
@@ -736,33 +637,29 @@ def cross_check_prefill(case: Case) -> dict:
 def _h_cross_check(case, step, row, actor, payload, today, files) -> str:
     profile = profile_for_county(case.division_code)
     items = profile.param("cross_check.items")
-    errors: dict = {}
-    checked = _date(payload, "checked_on", "比对日期", errors, not_after=today, not_before=row.started_on,
-                    before_label="本步骤开始日期 ")
+    errors = Errors()
+    checked = validation.date(payload.get("checked_on"), "checked_on", "比对日期", errors, not_after=today,
+                              not_before=row.started_on, before_label="本步骤开始日期 ")
     given = payload.get("items") if isinstance(payload.get("items"), dict) else {}
     results = {}
     found = []
     for item in items:
         code, name = item["code"], item["name"]
         entry = given.get(code) or {}
-        data = {"r": entry.get("result", payload.get(f"result_{code}")),
-                "d": entry.get("detail", payload.get(f"detail_{code}"))}
-        local: dict = {}
-        result = _choice(data, "r", f"{name}比对结果", CROSS_CHECK_RESULTS, local)
-        detail = _text(data, "d", f"{name}比对情况", local, required=result == "found", max_length=500)
-        if "r" in local:
-            errors[f"result_{code}"] = local["r"]
-        if "d" in local:
-            errors[f"detail_{code}"] = local["d"]
+        result = validation.choice(entry.get("result", payload.get(f"result_{code}")), f"result_{code}",
+                                   f"{name}比对结果", errors, choices=CROSS_CHECK_RESULTS)
+        detail = validation.text(entry.get("detail", payload.get(f"detail_{code}")), f"detail_{code}",
+                                 f"{name}比对情况", errors, required=result == "found", max_length=500)
         results[code] = {"name": name, "result": result, "detail": detail}
         if result == "found":
             found.append(name)
     source = str(payload.get("source") or "manual")
     if source not in ("manual", "warnings"):
         errors["source"] = "比对来源只能是手工录入或预警比对"
-    conclusion = _text(payload, "conclusion", "比对结论说明", errors, required=bool(found), max_length=2000)
+    conclusion = validation.text(payload.get("conclusion"), "conclusion", "比对结论说明", errors, required=bool(found),
+                                 max_length=2000)
     files = _clean_files(files, errors)
-    _raise(errors)
+    errors.raise_if_any()
     names = _save_files(case, row, actor, files)
     row.payload = jsonable({"checked_on": checked, "items": results, "source": source, "conclusion": conclusion,
                             "attachments": names})
@@ -775,25 +672,27 @@ def _h_cross_check(case, step, row, actor, payload, today, files) -> str:
 def _h_decision(case, step, row, actor, payload, today, files) -> str:
     """Village decision + notice, township approval + notice, county filing + announcement."""
     if case.phase == Phase.DECIDED:
-        _fail("__all__", f"“{step.name}”已研究确定，待发布{step.notice_label}，不能重复提交")
+        fail("__all__", f"“{step.name}”已研究确定，待发布{step.notice_label}，不能重复提交")
     if case.phase == Phase.IN_NOTICE:
-        _fail("__all__", f"“{step.name}”正在{step.notice_label}中，不能重复提交")
+        fail("__all__", f"“{step.name}”正在{step.notice_label}中，不能重复提交")
     profile = profile_for_county(case.division_code)
-    errors: dict = {}
+    errors = Errors()
     label = {"village_decision": "村两委会议日期", "township_approval": "乡镇审定会议日期",
              "county_filing": "县级备案日期"}.get(step.kind, "会议日期")
-    meeting = _date(payload, "meeting_date", label, errors, not_after=today, not_before=row.started_on,
-                    before_label="本步骤开始日期 ")
-    decision = _choice(payload, "decision", "研究结论", {"approve": "同意", "reject": "不同意"}, errors)
-    reason = _text(payload, "reason", "不同意的理由", errors, required=decision == "reject", max_length=500)
-    note = _text(payload, "note", "会议情况", errors, required=False, max_length=2000)
+    meeting = validation.date(payload.get("meeting_date"), "meeting_date", label, errors, not_after=today,
+                              not_before=row.started_on, before_label="本步骤开始日期 ")
+    decision = validation.choice(payload.get("decision"), "decision", "研究结论", errors,
+                                 choices={"approve": "同意", "reject": "不同意"})
+    reason = validation.text(payload.get("reason"), "reason", "不同意的理由", errors, required=decision == "reject",
+                             max_length=500)
+    note = validation.text(payload.get("note"), "note", "会议情况", errors, required=False, max_length=2000)
     category = str(payload.get("category") or case.category).strip()
     if category not in profile.monitored_categories():
         errors["category"] = "纳入类别应为本县监测对象类别之一"
     elif not category_allowed(profile.data, category, case.household.category):
         errors["category"] = f"该户当前类别不能认定为{profile.category_names()[category]}"
     files = _clean_files(files, errors)
-    _raise(errors)
+    errors.raise_if_any()
     names = _save_files(case, row, actor, files)
     row.payload = jsonable({"meeting_date": meeting, "decision": decision, "reason": reason, "note": note,
                             "category": category, "attachments": names})
@@ -847,11 +746,10 @@ def reject_case(actor, case: Case, *, reason: str, today: dt.date | None = None,
     """End a case at its current step with a reason the household can see (R-ID-04)."""
     today = _today(today)
     case, step = _lock_current_step(actor, case, "不予通过", expected_version)
-    reason = scrub(reason or "").strip()
-    if not reason:
-        _fail("reason", "不予纳入必须填写理由（申请人可凭受理编号查询）")
-    if len(reason) > 500:
-        _fail("reason", "理由不能超过500字")
+    errors = Errors()
+    reason = validation.text(reason, "reason", "理由", errors, max_length=500,
+                             missing="不予纳入必须填写理由（申请人可凭受理编号查询）")
+    errors.raise_if_any()
     before = _case_state(case)
     row = _current_row(case)
     message = _reject(case, row, actor, today, reason)
@@ -866,10 +764,10 @@ def send_back(actor, case: Case, *, reason: str, today: dt.date | None = None, e
     case, step = _lock_current_step(actor, case, "退回重新核实", expected_version)
     proc = case.proc
     if proc.index(step.key) <= proc.index(proc.reverify_step):
-        _fail("__all__", f"当前步骤“{step.name}”尚未完成入户核实，无需退回")
-    reason = scrub(reason or "").strip()
-    if not reason:
-        _fail("reason", "退回重新核实必须写明存疑的情况")
+        fail("__all__", f"当前步骤“{step.name}”尚未完成入户核实，无需退回")
+    errors = Errors()
+    reason = validation.text(reason, "reason", "退回理由", errors, max_length=None, missing="退回重新核实必须写明存疑的情况")
+    errors.raise_if_any()
     before = _case_state(case)
     row = _current_row(case)
     message = _return_to_verification(case, row, actor, today, reason)
@@ -894,9 +792,9 @@ def publish_notice(actor, step_key: str, cases, *, starts_on, today: dt.date | N
     try:
         ids = sorted({c.pk if isinstance(c, Case) else int(scrub(c)) for c in cases})
     except (TypeError, ValueError):
-        _fail("cases", "所选农户无效，请重新选择")
+        fail("cases", "所选农户无效，请重新选择")
     if not ids:
-        _fail("cases", "请至少选择一户")
+        fail("cases", "请至少选择一户")
     locked = [_lock_case(pk) for pk in ids]
     kind = None
     days = None
@@ -906,28 +804,28 @@ def publish_notice(actor, step_key: str, cases, *, starts_on, today: dt.date | N
         _require_scope(actor, case.division_code)
         step = _step_def(case, step_key)
         if not (step.has_notice or step.announces):
-            _fail("step", f"“{step.name}”不需要发布公示或公告")
+            fail("step", f"“{step.name}”不需要发布公示或公告")
         _require_role(actor, step.roles, f"发布{step.notice_label}")
         if step.announces:
             if case.status != CaseStatus.FILED or case.announced:
-                _fail("cases", f"{case.reference}：只有已备案且尚未公告的农户才能列入县级公告")
+                fail("cases", f"{case.reference}：只有已备案且尚未公告的农户才能列入县级公告")
             this_days = case.proc.announcement_days
         else:
             if not case.is_open or case.current_step != step_key or case.phase != Phase.DECIDED:
-                _fail("cases", f"{case.reference}：不在“{step.name}—已研究确定、待发布公示”状态，不能列入本次公示")
+                fail("cases", f"{case.reference}：不在“{step.name}—已研究确定、待发布公示”状态，不能列入本次公示")
             this_days = step.notice_days
         code = case.division_code[: LEVELS[step.level]]
         if division_code is None:
             division_code, days, kind = code, this_days, KIND_OF_NOTICE[step.kind]
         elif code != division_code:
-            _fail("cases", f"一份{step.notice_label}只能包含同一{LEVEL_LABELS[step.level]}的农户（{case.reference}不属于同一单位）")
+            fail("cases", f"一份{step.notice_label}只能包含同一{LEVEL_LABELS[step.level]}的农户（{case.reference}不属于同一单位）")
         elif this_days != days:
-            _fail("cases", f"{case.reference}的公示天数（{this_days}天）与其他农户（{days}天）不同（县级画像版本不同），请分批发布")
-    errors: dict = {}
-    start = _date({"s": starts_on}, "s", "公示开始日期", errors, not_before=today,
-                  not_after=today + dt.timedelta(days=MAX_NOTICE_LEAD_DAYS), before_label="今天 ")
-    if "s" in errors:
-        _fail("starts_on", errors["s"] + "（公示由本系统生成并张贴，不能倒签）")
+            fail("cases", f"{case.reference}的公示天数（{this_days}天）与其他农户（{days}天）不同（县级画像版本不同），请分批发布")
+    errors = Errors()
+    start = validation.date(starts_on, "starts_on", "公示开始日期", errors, not_before=today,
+                            not_after=today + dt.timedelta(days=MAX_NOTICE_LEAD_DAYS), before_label="今天 ")
+    if "starts_on" in errors:
+        fail("starts_on", errors["starts_on"] + "（公示由本系统生成并张贴，不能倒签）")
     end = start + dt.timedelta(days=days - 1)
     prefix = NOTICE_PREFIX[kind]
     n = _next_number(prefix, division_code, start.year)
@@ -965,9 +863,9 @@ def close_notice(actor, notice: Notice, *, today: dt.date | None = None) -> dict
     if not in_scope(actor, notice.division_code):
         raise OutOfScope("该公示不在您的管辖范围内")
     if not notice.gating:
-        _fail("__all__", "县级公告到期自动结束，无需办理结束")
+        fail("__all__", "县级公告到期自动结束，无需办理结束")
     if notice.status == Notice.Status.CLOSED:
-        _fail("__all__", "该公示已结束，不能重复办理")
+        fail("__all__", "该公示已结束，不能重复办理")
     entries = list(notice.entries.filter(withdrawn=False).order_by("case_id"))
     if entries:
         step = _step_def(entries[0].case, notice.step_key)
@@ -976,7 +874,7 @@ def close_notice(actor, notice: Notice, *, today: dt.date | None = None) -> dict
     _require_role(actor, step.roles, f"结束{step.notice_label}")
     earliest = notice.ends_on + dt.timedelta(days=1)
     if today < earliest:
-        _fail("__all__", f"公示期未满：本公示自{notice.starts_on:%Y-%m-%d}起至{notice.ends_on:%Y-%m-%d}止，共{notice.days}天，"
+        fail("__all__", f"公示期未满：本公示自{notice.starts_on:%Y-%m-%d}起至{notice.ends_on:%Y-%m-%d}止，共{notice.days}天，"
                          f"{earliest:%Y-%m-%d}起方可结束公示")
     completed, blocked = [], []
     for entry in entries:
@@ -1016,22 +914,20 @@ def record_objection(actor, case: Case, *, content: str, received_on, raised_by:
     step = case.current_step_def
     _require_role(actor, step.roles, "登记公示异议")
     if case.phase != Phase.IN_NOTICE:
-        _fail("__all__", "只有公示期间才能登记异议")
+        fail("__all__", "只有公示期间才能登记异议")
     row = _current_row(case)
     notice = row.notice
     if notice.status == Notice.Status.CLOSED:
-        _fail("__all__", "公示已结束，不能再登记异议；新的情况请作为线索反映")
-    errors: dict = {}
+        fail("__all__", "公示已结束，不能再登记异议；新的情况请作为线索反映")
+    errors = Errors()
     content, received_on, raised_by = scrub([content, received_on, raised_by])
-    received = _date({"r": received_on}, "r", "收到异议日期", errors, not_before=notice.starts_on,
-                     not_after=min(notice.ends_on, today), before_label="公示开始日期 ")
-    if "r" in errors:
-        errors["received_on"] = errors.pop("r") + f"（公示期 {notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}）"
-    content = _text({"c": content}, "c", "异议内容", errors)
-    if "c" in errors:
-        errors["content"] = errors.pop("c")
+    received = validation.date(received_on, "received_on", "收到异议日期", errors, not_before=notice.starts_on,
+                               not_after=min(notice.ends_on, today), before_label="公示开始日期 ")
+    if "received_on" in errors:
+        errors["received_on"] += f"（公示期 {notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}）"
+    content = validation.text(content, "content", "异议内容", errors)
     raised_by = (raised_by or "").strip()[:60]
-    _raise(errors)
+    errors.raise_if_any()
     objection = Objection.objects.create(case=case, step=row, notice=notice, received_on=received, content=content,
                                          raised_by=raised_by, recorded_by=actor)
     before = _case_state(case)
@@ -1048,23 +944,19 @@ def resolve_objection(actor, objection: Objection, *, outcome: str, resolution: 
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     _require_scope(actor, case.division_code)
     if objection.outcome:
-        _fail("__all__", "该异议已处理，不能重复处理")
+        fail("__all__", "该异议已处理，不能重复处理")
     _check_open(case)
     step = case.current_step_def
     _require_role(actor, step.roles, "处理公示异议")
     row = _current_row(case)
     if row.pk != objection.step_id:
-        _fail("__all__", "案件已不在该公示环节，异议不能按本环节处理")
-    errors: dict = {}
+        fail("__all__", "案件已不在该公示环节，异议不能按本环节处理")
+    errors = Errors()
     resolvable = {k: v for k, v in Objection.Outcome.choices if k in Objection.RESOLVABLE}
     outcome, resolution = scrub([outcome, resolution])
-    outcome = _choice({"o": outcome}, "o", "处理结果", resolvable, errors)
-    if "o" in errors:
-        errors["outcome"] = errors.pop("o")
-    resolution = _text({"r": resolution}, "r", "核实处理情况", errors)
-    if "r" in errors:
-        errors["resolution"] = errors.pop("r")
-    _raise(errors)
+    outcome = validation.choice(outcome, "outcome", "处理结果", errors, choices=resolvable)
+    resolution = validation.text(resolution, "resolution", "核实处理情况", errors)
+    errors.raise_if_any()
     before = _case_state(case)
     objection.outcome = outcome
     objection.resolution = resolution
@@ -1099,14 +991,13 @@ def record_system_entry(actor, case: Case, *, entered_on, today: dt.date | None 
     _require_scope(actor, case.division_code)
     _require_role(actor, case.proc.entry_roles, "登记录入国家系统")
     if case.status != CaseStatus.FILED:
-        _fail("__all__", "只有已备案纳入的农户才能登记录入国家系统")
+        fail("__all__", "只有已备案纳入的农户才能登记录入国家系统")
     if case.system_entered_on:
-        _fail("__all__", f"已于{case.system_entered_on:%Y-%m-%d}登记录入国家系统，不能重复登记")
-    errors: dict = {}
-    entered = _date({"e": scrub(entered_on)}, "e", "录入日期", errors, not_before=case.filed_on, not_after=today,
-                    before_label="备案日期 ")
-    if "e" in errors:
-        _fail("entered_on", errors["e"])
+        fail("__all__", f"已于{case.system_entered_on:%Y-%m-%d}登记录入国家系统，不能重复登记")
+    errors = Errors()
+    entered = validation.date(entered_on, "entered_on", "录入日期", errors, not_before=case.filed_on, not_after=today,
+                              before_label="备案日期 ")
+    errors.raise_if_any()
     before = _case_state(case)
     case.system_entered_on = entered
     on_time = entered <= case.system_entry_due_on

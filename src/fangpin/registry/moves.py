@@ -18,6 +18,7 @@ from django.utils import timezone
 from fangpin.accounts.scoping import in_scope, scope_filter
 from fangpin.audit.services import record
 from fangpin.policy.idnumbers import mask_id_number
+from fangpin.validation import Errors, scrub, text
 
 from . import vocab
 from .models import Household, Member, MemberMove, MoveRequest, MoveStatus
@@ -75,8 +76,10 @@ def sides_of(user, move: MoveRequest) -> set[str]:
 
 
 def _clean_details(details: dict | None) -> dict:
+    """What the requesting user typed that helps the county office (kept short, without NUL characters)."""
     keep = ("relation", "phone", "name")
-    return {k: str(v)[:60] for k, v in (details or {}).items() if k in keep and v not in (None, "")}
+    cleaned = {k: scrub(str(v)).strip()[:60] for k, v in (details or {}).items() if k in keep and v is not None}
+    return {k: v for k, v in cleaned.items() if v}
 
 
 @transaction.atomic
@@ -98,7 +101,7 @@ def request_move(actor, *, id_number: str, division_code: str, name: str = "", t
         return existing
     move = MoveRequest.objects.create(
         id_number=id_number,
-        name=(name or "")[:40],
+        name=scrub(str(name or "")).strip()[:40],
         details=_clean_details(details),
         target_household=target_household,
         target_division_code=target_code,
@@ -149,6 +152,9 @@ def approve_move(actor, move: MoveRequest, *, target_household: Household | None
     """The county office of one side (or both) agrees; with both agreements the member moves."""
     move = _lock(move)
     sides = _require_handler(actor, move)
+    errors = Errors()
+    note = text(note, "note", "办理说明", errors, required=False, max_length=300)
+    errors.raise_if_any()
     now = timezone.now()
     before = {"released": move.released_at is not None, "accepted": move.accepted_at is not None}
     if "target" in sides:
@@ -169,7 +175,7 @@ def approve_move(actor, move: MoveRequest, *, target_household: Household | None
     if "holder" in sides:
         move.released_by, move.released_at = actor, now
     if note:
-        move.note = note.strip()[:300]
+        move.note = note
     move.save()
     after = {"released": move.released_at is not None, "accepted": move.accepted_at is not None}
     record(actor, "move.approve", move, household=move.target_household, division_code=move.target_division_code,
@@ -210,11 +216,11 @@ def _execute(actor, move: MoveRequest) -> None:
 def decline_move(actor, move: MoveRequest, *, reason: str) -> MoveRequest:
     move = _lock(move)
     _require_handler(actor, move)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "不予迁移必须填写原因"})
+    errors = Errors()
+    reason = text(reason, "reason", "不予迁移原因", errors, max_length=300, missing="不予迁移必须填写原因")
+    errors.raise_if_any()
     move.status = MoveStatus.DECLINED
-    move.note = reason[:300]
+    move.note = reason
     move.closed_at = timezone.now()
     move.save()
     record(actor, "move.decline", move, household=move.target_household, division_code=move.target_division_code,

@@ -7,19 +7,20 @@ one transaction. Views, the API, imports and commands all call these.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from fangpin import validation
 from fangpin.accounts.masking import show_id_number
 from fangpin.accounts.scoping import require_write_in
 from fangpin.areas.models import Division, Level
 from fangpin.audit.context import current_source
 from fangpin.audit.services import record
 from fangpin.policy import income as income_rules
-from fangpin.policy.idnumbers import IdNumberError, mask_id_number, parse_id_number
+from fangpin.policy.idnumbers import mask_id_number
 from fangpin.profiles.services import profile_for_county, today
+from fangpin.validation import Errors
 
 from . import moves, vocab
 from .models import (
@@ -33,8 +34,6 @@ from .models import (
     MonitoringStatus,
     Tag,
 )
-
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 HOUSEHOLD_FIELDS = ["number", "phone", "address", "category"]
 MEMBER_FIELDS = [
@@ -62,15 +61,6 @@ BASIC_NEEDS_FIELDS = [
 
 def snapshot(obj, fields) -> dict:
     return {f: getattr(obj, f) for f in fields}
-
-
-def _clean_phone(value: str, field: str, label: str) -> str:
-    value = (value or "").strip()
-    if value.endswith(".0"):
-        value = value[:-2]
-    if value and not PHONE_RE.match(value):
-        raise ValidationError({field: f"{label}格式不正确：{value}（应为11位手机号或带区号的固定电话）"})
-    return value
 
 
 # --- households ---------------------------------------------------------------------------------
@@ -117,15 +107,20 @@ def create_household(actor, *, village_code: str, number: str, category: str, gr
         raise ValidationError({"number": "户编号只能包含数字、字母和短横线"})
     if Household.objects.filter(village=village, number=number).exists():
         raise ValidationError({"number": f"户编号 {number} 在{village.name}已存在"})
+    category = _check_category(village, category)
+    errors = Errors()
+    phone = validation.phone(phone, "phone", "户联系电话", errors)
+    address = validation.text(address, "address", "住址", errors, required=False, max_length=120)
+    errors.raise_if_any()
     household = Household.objects.create(
         number=number,
         village=village,
         group=group,
         grid=grid,
         division_code=location.code,
-        category=_check_category(village, category),
-        phone=_clean_phone(phone, "phone", "户联系电话"),
-        address=(address or "").strip(),
+        category=category,
+        phone=phone,
+        address=address,
     )
     record(actor, "household.create", household, after=snapshot(household, HOUSEHOLD_FIELDS) | {"division_code": location.code})
     return household
@@ -136,10 +131,12 @@ def update_household(actor, household: Household, *, phone=None, address=None, g
     household = Household.objects.select_for_update().get(pk=household.pk)
     require_write_in(actor, household.division_code)
     before = snapshot(household, ["phone", "address", "division_code"])
+    errors = Errors()
     if phone is not None:
-        household.phone = _clean_phone(phone, "phone", "户联系电话")
+        household.phone = validation.phone(phone, "phone", "户联系电话", errors)
     if address is not None:
-        household.address = address.strip()
+        household.address = validation.text(address, "address", "住址", errors, required=False, max_length=120)
+    errors.raise_if_any()
     if group_code is not None or grid_code is not None:
         village, group, grid = resolve_location(household.village.code, group_code or "", grid_code or "")
         location = grid or group or village
@@ -157,8 +154,10 @@ def change_category(actor, household: Household, category: str, reason: str) -> 
     """Category changes are kept as history with their reason (R-REG-03)."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     require_write_in(actor, household.division_code)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "调整户类别必须填写原因"})
+    # The reason is kept with the row history (its change-reason column holds 100 characters).
+    errors = Errors()
+    reason = validation.text(reason, "reason", "调整原因", errors, max_length=100, missing="调整户类别必须填写原因")
+    errors.raise_if_any()
     category = _check_category(household.village, category)
     if category == household.category:
         raise ValidationError({"category": "新类别与当前类别相同"})
@@ -238,14 +237,6 @@ def update_basic_needs(actor, household: Household, data: dict) -> Household:
 # --- members ------------------------------------------------------------------------------------
 
 
-def _bool_or_none(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool):
-        return value
-    return str(value).strip() in ("1", "true", "True", "是", "on")
-
-
 class RegisteredElsewhere(ValidationError):
     """The ID number belongs to a person registered outside the actor's area."""
 
@@ -260,17 +251,13 @@ def clean_member_data(data: dict, household: Household, instance: Member | None 
     A person registered in the actor's own area is named precisely; one registered elsewhere gets
     the neutral message (``RegisteredElsewhere``), which says nothing about the other household.
     """
-    errors: dict[str, str] = {}
+    errors = Errors()
     elsewhere = ""
     out: dict = {}
     raw_id = data.get("id_number", instance.id_number if instance else "")
-    try:
-        info = parse_id_number(raw_id, today())
-        out["id_number"] = info.number
-    except IdNumberError as exc:
-        errors["id_number"] = f"身份证号：{exc}"
-        info = None
+    info = validation.id_number(raw_id, "id_number", "身份证号", errors, today=today())
     if info is not None:
+        out["id_number"] = info.number
         holder = Member.objects.filter(id_number=info.number).exclude(pk=instance.pk if instance else None)
         holder = holder.select_related("household__village").first()
         if holder is not None:
@@ -284,12 +271,8 @@ def clean_member_data(data: dict, household: Household, instance: Member | None 
                 # Outside the user's area nothing about the other household is said (R-SEC-04).
                 errors["id_number"] = moves.elsewhere_message(info.number)
                 elsewhere = info.number
-    name = (data.get("name", instance.name if instance else "") or "").strip()
-    if not name:
-        errors["name"] = "姓名不能为空"
-    elif len(name) > 40:
-        errors["name"] = "姓名过长"
-    out["name"] = name
+    out["name"] = validation.text(data.get("name", instance.name if instance else ""), "name", "姓名", errors,
+                                  max_length=40, message="姓名过长")
     sex = data.get("sex") or (instance.sex if instance else "")
     if info is not None and info.sex:
         if sex and sex != info.sex:
@@ -319,22 +302,18 @@ def clean_member_data(data: dict, household: Household, instance: Member | None 
         errors.setdefault("relation", "与户主关系不能为空")
     if out.get("education") and out.get("student_status"):
         errors["education"] = "文化程度与在校生状况只能填写一项（在校生不填文化程度）"
-    try:
-        months = int(data.get("months_worked", instance.months_worked if instance else 0) or 0)
-        if not 0 <= months <= 12:
-            raise ValueError
+    months = validation.integer(data.get("months_worked", instance.months_worked if instance else 0), "months_worked",
+                                "务工时间（月）", errors, minimum=0, maximum=12, required=False, default=0,
+                                message="务工时间（月）应为0到12之间的整数")
+    if months is not None:
         out["months_worked"] = months
-    except (TypeError, ValueError):
-        errors["months_worked"] = "务工时间（月）应为0到12之间的整数"
-    for field in ("medical_insurance", "serious_illness_insurance", "pension_insurance"):
-        out[field] = _bool_or_none(data.get(field, getattr(instance, field) if instance else None))
-    for field in ("dibao", "tekun"):
-        out[field] = bool(_bool_or_none(data.get(field, getattr(instance, field) if instance else False)))
-    try:
-        out["phone"] = _clean_phone(data.get("phone", instance.phone if instance else ""), "phone", "联系电话")
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    out["person_number"] = (data.get("person_number", instance.person_number if instance else "") or "").strip()
+    for field in ("medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun"):
+        answer = validation.boolean(data.get(field, getattr(instance, field) if instance else None), field,
+                                    str(Member._meta.get_field(field).verbose_name), errors)
+        out[field] = bool(answer) if field in ("dibao", "tekun") else answer
+    out["phone"] = validation.phone(data.get("phone", instance.phone if instance else ""), "phone", "联系电话", errors)
+    out["person_number"] = validation.text(data.get("person_number", instance.person_number if instance else ""),
+                                           "person_number", "人编号", errors, required=False, max_length=30)
     # Household structure: one head, at most one spouse (national export rules).
     rel = out.get("relation")
     if rel in ("户主", "配偶"):
@@ -403,8 +382,9 @@ def move_member(actor, member: Member, to_household: Household, relation: str, r
     source = member.household
     require_write_in(actor, source.division_code)
     require_write_in(actor, to_household.division_code)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "成员迁移必须填写原因"})
+    errors = Errors()
+    reason = validation.text(reason, "reason", "迁移原因", errors, max_length=100, missing="成员迁移必须填写原因")
+    errors.raise_if_any()
     if to_household.pk == source.pk:
         raise ValidationError({"to_household": "迁入户与原户相同"})
     if relation not in vocab.values("relation"):
@@ -429,12 +409,13 @@ def remove_member(actor, member: Member, reason: str) -> Member:
     """A member leaves the registry (death, moved out of county, married out …); kept as history."""
     member = Member.objects.select_for_update().select_related("household").get(pk=member.pk)
     require_write_in(actor, member.household.division_code)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "成员移出必须填写原因"})
+    errors = Errors()
+    reason = validation.text(reason, "reason", "移出原因", errors, max_length=60, missing="成员移出必须填写原因")
+    errors.raise_if_any()
     if not member.active:
         raise ValidationError({"member": "该成员已不在户"})
     member.active = False
-    member.left_reason = reason.strip()
+    member.left_reason = reason
     member.save()
     MemberMove.objects.create(member=member, from_household=member.household, to_household=None, reason=reason, actor=actor)
     record(actor, "member.remove", member, household=member.household, before={"active": True}, after={"active": False, "reason": reason})
@@ -445,26 +426,11 @@ def remove_member(actor, member: Member, reason: str) -> Member:
 
 
 def clean_income_data(data: dict) -> dict:
-    errors = {}
-    out = {}
-    for field in income_rules.INCOME_FIELDS:
-        raw = data.get(field, 0)
-        label = income_rules.LABELS[field]
-        try:
-            value = Decimal(str(raw if raw not in (None, "") else 0).strip().replace(",", ""))
-        except InvalidOperation:
-            errors[field] = f"{label}必须是数字，收到“{raw}”"
-            continue
-        if not value.is_finite():
-            errors[field] = f"{label}必须是数字，收到“{raw}”"
-        elif value < 0:
-            errors[field] = f"{label}不能为负数"
-        elif value >= Decimal("10000000000"):
-            errors[field] = f"{label}数值过大"
-        else:
-            out[field] = value.quantize(Decimal("0.01"))
-    if errors:
-        raise ValidationError(errors)
+    """The income parts in yuan to the cent (0 ≤ amount < 100亿, the money columns' range)."""
+    errors = Errors()
+    out = {field: validation.money(data.get(field), field, income_rules.LABELS[field], errors)
+           for field in income_rules.INCOME_FIELDS}
+    errors.raise_if_any()
     return out
 
 
@@ -473,39 +439,25 @@ def save_income(actor, household: Household, *, year: int, period: str = IncomeP
                 purpose: str = IncomePurpose.REGULAR, data: dict, household_size: int | None = None) -> IncomeRecord:
     """Create or replace the income record for one period; computes net and per-capita income."""
     require_write_in(actor, household.division_code)
-    errors = {}
-    try:
-        year = int(year)
-        if not 2000 <= year <= today().year + 1:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["year"] = "年度无效"
-    if period not in IncomePeriod.values:
-        errors["period"] = "期间无效"
+    errors = Errors()
+    year = validation.integer(year, "year", "年度", errors, minimum=2000, maximum=today().year + 1, message="年度无效")
+    period = validation.choice(period, "period", "期间", errors, choices=dict(IncomePeriod.choices), message="期间无效")
     if period == IncomePeriod.MONTH:
-        try:
-            month = int(month)
-            if not 1 <= month <= 12:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors["month"] = "月度收入必须填写1到12的月份"
+        month = validation.integer(month, "month", "月份", errors, minimum=1, maximum=12,
+                                   message="月度收入必须填写1到12的月份")
     else:
         month = None
-    if purpose not in IncomePurpose.values:
-        errors["purpose"] = "用途无效"
-    size = household_size if household_size not in (None, "") else household.members.filter(active=True).count()
-    try:
-        size = int(size)
-        if size <= 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["household_size"] = "家庭人口数必须大于0（请先登记家庭成员）"
+    purpose = validation.choice(purpose, "purpose", "用途", errors, choices=dict(IncomePurpose.choices),
+                                message="用途无效")
+    if household_size in (None, ""):
+        household_size = household.members.filter(active=True).count()
+    size = validation.integer(household_size, "household_size", "家庭人口数", errors, minimum=1, maximum=32767,
+                              message="家庭人口数必须大于0（请先登记家庭成员）")
     try:
         parts = clean_income_data(data)
     except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    if errors:
-        raise ValidationError(errors)
+        errors.absorb(exc)
+    errors.raise_if_any()
     summary = income_rules.summarize(parts, size)
     record_obj = IncomeRecord.objects.filter(household=household, year=year, period=period, month=month, purpose=purpose).first()
     before = snapshot(record_obj, [*income_rules.INCOME_FIELDS, "household_size", "per_capita_net_income"]) if record_obj else None
