@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fangpin.audit",
     "fangpin.registry",
     "fangpin.cases",
+    "fangpin.jobs",
     "fangpin.interop",
     "fangpin.assistance",
     "fangpin.ops",
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A write that waited too long for an import (SQLite "database is locked", a county locked on PostgreSQL): 503, try again.
+    "fangpin.jobs.middleware.BusyDatabaseMiddleware",
     # Last, so that it turns a refused login into the lockout page (R-SEC-06).
     "axes.middleware.AxesMiddleware",
 ]

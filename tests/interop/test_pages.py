@@ -97,28 +97,33 @@ def test_api_upload_status_issues_and_apply_R_INT_02(county, personas, login, xl
 
 
 def test_an_apply_whose_worker_died_is_shown_as_interrupted_and_can_be_checked_again_R_INT_02(
-    county, personas, login, xlsx, family, django_capture_on_commit_callbacks, monkeypatch
+    county, personas, login, xlsx, family, django_capture_on_commit_callbacks, settings
 ):
-    from fangpin.interop import jobs
+    from fangpin.interop import jobs, services
+    from fangpin.jobs import services as background
 
     client = login(personas["county_officer"])
     _upload(client, xlsx(family()), django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
-    # The officer confirms, but no worker ever runs the apply (it died with the job marked 导入中).
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLYING, progress_label="写入家庭成员")
+    # The officer confirms; a worker takes the apply and dies in the middle (its heartbeat stops).
+    services.request_apply(personas["county_officer"], job, refused_seen=False, divisions_confirmed=False, enqueue=False)
+    job.refresh_from_db()
+    assert background.claim(job.job, job.job.attempt)
+    background.report(job.job, 40, "写入家庭成员")
     page = client.get(f"/interop/imports/{job.pk}/").content.decode()
-    assert "中断" not in page  # still within the allowed quiet time
-    monkeypatch.setattr(jobs, "STALL_SECONDS", 0)
+    assert "中断" not in page and "写入家庭成员" in page  # still within the allowed quiet time
+    settings.FANGPIN_JOB_DEAD_SECONDS = 0
     page = client.get(f"/interop/imports/{job.pk}/").content.decode()
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and "已视为中断" in job.error and "未写入任何数据" in job.error
+    assert job.job.state == "interrupted"
     assert "已视为中断" in page and "重新预检" in page
     assert not Household.objects.filter(number="3406211002019001").exists()
     # A task for that apply arriving late does nothing.
-    assert jobs.run_apply(job.pk).status == ImportStatus.FAILED
+    assert jobs.run_apply(job.pk, attempt=job.job.attempt).status == ImportStatus.FAILED
     assert not Household.objects.filter(number="3406211002019001").exists()
     # Checked again and applied, it completes.
-    monkeypatch.setattr(jobs, "STALL_SECONDS", 1800)
+    settings.FANGPIN_JOB_DEAD_SECONDS = 300
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/interop/imports/{job.pk}/recheck/")
     job.refresh_from_db()
@@ -131,21 +136,22 @@ def test_an_apply_whose_worker_died_is_shown_as_interrupted_and_can_be_checked_a
 
 
 def test_confirming_long_after_the_preview_is_not_taken_for_an_interrupted_job_R_INT_02(
-    county, personas, login, xlsx, family, django_capture_on_commit_callbacks, monkeypatch
+    county, personas, login, xlsx, family, django_capture_on_commit_callbacks, settings
 ):
-    import json
+    import datetime as dt
 
     from fangpin.interop import jobs, services
+    from fangpin.jobs.models import Job
 
     client = login(personas["county_officer"])
     _upload(client, xlsx(family()), django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
     assert job.status == ImportStatus.CHECKED
     # The preview was finished two hours ago; the officer confirms now and the worker has not started yet.
-    progress = jobs.work_dir(job) / "progress.json"
-    progress.write_text(json.dumps({"pct": 100, "label": "预检完成", "at": 0}), encoding="utf-8")
-    ImportJob.objects.filter(pk=job.pk).update(created_at="2026-01-01T00:00:00+08:00", checked_at="2026-01-01T00:10:00+08:00")
-    monkeypatch.setattr(jobs, "STALL_SECONDS", 60)
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=long_ago, checked_at=long_ago)
+    Job.objects.filter(pk=job.job_id).update(queued_at=long_ago, started_at=long_ago, heartbeat_at=long_ago, finished_at=long_ago)
+    settings.FANGPIN_IMPORT_STALL_SECONDS = 60
     job.refresh_from_db()
     services.request_apply(personas["county_officer"], job, refused_seen=False, divisions_confirmed=False, enqueue=False)
     page = client.get(f"/interop/imports/{job.pk}/").content.decode()
@@ -153,10 +159,11 @@ def test_confirming_long_after_the_preview_is_not_taken_for_an_interrupted_job_R
     assert job.status == ImportStatus.APPLYING and "已视为中断" not in page
     # The same holds for a check asked for again on an old failed job.
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED)
-    progress.write_text(json.dumps({"pct": 100, "label": "", "at": 0}), encoding="utf-8")
+    Job.objects.filter(pk=job.job_id).update(state="failed", queued_at=long_ago)
     job.refresh_from_db()
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
         services.recheck(personas["county_officer"], job)
+        job.refresh_from_db()
         assert not jobs.mark_if_stalled(job)
     job.refresh_from_db()
     assert job.status == ImportStatus.UPLOADED

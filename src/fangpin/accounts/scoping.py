@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from fangpin.areas.locks import county_write_lock
 from fangpin.areas.lookups import prefix_q
 from fangpin.areas.models import Division
 
@@ -59,12 +60,14 @@ def in_scope(user, code: str) -> bool:
 
 
 def require_write_in(user, code: str, capability: str = "write_registry") -> None:
-    """Refuse a write by a role without the capability or outside the user's area."""
-    if user is None:
-        return  # system jobs (commands) act with full authority and are audited as such
-    if not user.is_authenticated:
-        raise PermissionDenied("请先登录")
-    if not getattr(user.caps, capability):
-        raise PermissionDenied(f"{user.role_label}角色没有此项操作权限")
-    if not in_scope(user, code):
-        raise OutOfScope("该对象不在您的管辖范围内")
+    """Refuse a write by a role without the capability or outside the user's area; then hold the
+    county's write lock (shared) for the rest of the transaction, so the write waits while an import
+    applies in that county — and only that county (R-OPS-04, ``fangpin.areas.locks``)."""
+    if user is not None:  # None: system jobs (commands) act with full authority and are audited as such
+        if not user.is_authenticated:
+            raise PermissionDenied("请先登录")
+        if not getattr(user.caps, capability):
+            raise PermissionDenied(f"{user.role_label}角色没有此项操作权限")
+        if not in_scope(user, code):
+            raise OutOfScope("该对象不在您的管辖范围内")
+    county_write_lock(code)

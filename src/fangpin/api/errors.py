@@ -22,6 +22,8 @@ from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 
+from fangpin.areas.locks import BUSY_MESSAGE, is_busy_error
+
 log = logging.getLogger("fangpin.api")
 
 # pydantic error types → Chinese (the rest fall back to a general sentence naming the field).
@@ -120,6 +122,9 @@ def install(api):
 
     @api.exception_handler(Exception)
     def _unexpected(request, exc):
+        if is_busy_error(exc):  # a write waited too long for an import (R-OPS-04): nothing written, try again
+            log.warning("API write refused while a batch holds the database: %s %s (%s)", request.method, request.path, exc)
+            return api.create_response(request, {"detail": BUSY_MESSAGE}, status=503)
         log.exception("API error on %s %s", request.method, request.path)
         return api.create_response(request, {"detail": "服务器处理出错，已记录，请稍后再试或联系管理员"}, status=500)
 

@@ -12,8 +12,9 @@ from ninja.files import UploadedFile
 from fangpin.accounts.scoping import divisions_visible_to
 from fangpin.areas.models import Division
 from fangpin.interop import services
-from fangpin.interop.jobs import read_progress
+from fangpin.interop.jobs import mark_if_stalled
 from fangpin.interop.layouts import layouts
+from fangpin.jobs.schemas import JobOut, job_out
 
 router = Router(tags=["国家系统数据导入导出"])
 
@@ -39,6 +40,7 @@ class ImportOut(Schema):
     created_at: dt.datetime
     checked_at: dt.datetime | None
     applied_at: dt.datetime | None
+    job: JobOut | None  # the background work, shown the same way for every kind of job
 
 
 class IssueOut(Schema):
@@ -72,11 +74,12 @@ class ExportOut(Schema):
     id: int
     county_code: str
     layout: str
-    status: str
+    status: str  # queued / running / done / failed / interrupted (已中断: its worker stopped; export again)
     progress: int
     row_count: int
     error: str
     download_url: str
+    job: JobOut | None
 
 
 class LayoutOut(Schema):
@@ -89,14 +92,14 @@ class LayoutOut(Schema):
 
 
 def _import_out(job) -> dict:
-    pct, label = read_progress(job) if job.running else (job.progress, job.progress_label)
+    pct, label = job.live_progress
     return {
         "id": job.pk, "county_code": job.county.code, "file_name": job.original_name, "sha256": job.sha256,
         "status": job.status, "status_label": job.get_status_display(), "progress": pct, "progress_label": label,
         "layout": job.layout, "header_row": job.header_row, "row_count": job.row_count, "counts": job.counts or {},
         "refused_rows": job.refused_rows, "refused_households": job.refused_households, "warning_count": job.warning_count,
         "new_divisions": (job.preview or {}).get("new_divisions", []), "error": job.error, "created_at": job.created_at,
-        "checked_at": job.checked_at, "applied_at": job.applied_at,
+        "checked_at": job.checked_at, "applied_at": job.applied_at, "job": job_out(job.job),
     }
 
 
@@ -107,6 +110,7 @@ def _export_out(job) -> dict:
         "id": job.pk, "county_code": job.county.code, "layout": job.layout, "status": job.status, "progress": job.progress,
         "row_count": job.row_count, "error": job.error,
         "download_url": reverse("interop:export_download", args=[job.pk]) if job.status == "done" else "",
+        "job": job_out(job.job),
     }
 
 
@@ -147,7 +151,9 @@ def create_import(request, county_code: Form[str], file: File[UploadedFile], inc
 
 @router.get("/imports/{job_id}", response=ImportOut, summary="导入状态、进度与预检统计")
 def get_import(request, job_id: int):
-    return _import_out(services.get_job_for(request.user, job_id))
+    job = services.get_job_for(request.user, job_id)
+    mark_if_stalled(job)
+    return _import_out(job)
 
 
 @router.get("/imports/{job_id}/issues", response=IssuePage, summary="拒绝行与提示（分页）")
@@ -183,4 +189,5 @@ def get_export(request, export_id: int):
     job = services.exports_visible_to(request.user).filter(pk=export_id).first()
     if job is None:
         raise Http404
+    mark_if_stalled(job)
     return _export_out(job)

@@ -4,6 +4,13 @@ Divisions are created through ``fangpin.registry.divisions.create_division`` (fe
 households, members, incomes, measures and the audit events (one per created or changed household)
 are written set-based: ``BulkWriter`` for new rows, ``bulk.update_grouped`` for changed ones. The
 caller holds one transaction around everything, so a failure leaves nothing behind.
+
+The caller also holds the county's batch lock (``areas.locks.county_batch_lock``): writers of this
+county wait, writers of other counties do not (R-OPS-04). So nothing here may assume the tables are
+its own: new household ids come from the id sequence (``registry.bulk.reserve_ids``), and the faster
+first-load path that drops a table's indexes and foreign keys while loading (``bulk.indexes_rebuilt``,
+which locks the whole table on PostgreSQL) is taken on PostgreSQL only while no other county has
+households yet.
 """
 
 from __future__ import annotations
@@ -15,13 +22,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
+from fangpin.areas.lookups import successor
 from fangpin.areas.models import Division
 from fangpin.assistance.models import Measure, MeasureSource
 from fangpin.audit.context import current_source
 from fangpin.audit.models import Event
-from fangpin.registry.bulk import BulkWriter, lock_for_load, next_id, reset_sequences
+from fangpin.registry.bulk import BulkWriter, reserve_ids
 from fangpin.registry.divisions import create_division
 from fangpin.registry.models import Household, IncomeRecord, Member, MemberMove
 from fangpin.registry.vocab import RELATION_ORDER
@@ -36,54 +45,62 @@ UPDATE_ACTION = "household.import_update"
 MOVE_REASON = "国家系统数据导入"
 
 
-def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], None] | None = None) -> dict:
+def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], None] | None = None, county_code: str = "") -> dict:
     progress = progress or (lambda pct, label: None)
     now = timezone.now()
-    lock_for_load(Household, Member, IncomeRecord, Measure, MemberMove, Event)  # already held when called from run_apply
     if connection.vendor == "sqlite":
         # A large page cache for the load keeps the index B-trees in memory (SQLite only; reset below).
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-1048576")
-    # New households get their ids now (the tables are locked), so the member, income and audit rows
-    # can be prepared in a second thread while this one writes divisions and households.
-    first = next_id(Household)
-    hkey_to_id = _household_ids(plan, first)
+    # New households get their ids now (from the sequence), so the member, income and audit rows can
+    # be prepared in a second thread while this one writes divisions and households.
+    new_households = plan.household_inserts.height if plan.household_inserts is not None else 0
+    new_ids = reserve_ids(Household, new_households)
+    hkey_to_id = _household_ids(plan, new_ids)
     members = BulkWriter(Member, MEMBER_COLUMNS)
     incomes = BulkWriter(IncomeRecord, INCOME_COLUMNS)
     events = BulkWriter(Event, EVENT_COLUMNS)
+    sole = _sole_county(county_code or profile.county_code)
     new_members = plan.member_inserts.height if plan.member_inserts is not None else 0
     new_incomes = sum(f.filter(pl.col("i_id").is_null()).height for f in plan.income_frames)
     new_events = plan.households.filter(pl.col("action") == "create").height
     slots = [bulk.take_slot(n) for n in (new_members, new_incomes, new_events)]
     source = current_source()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        household_rows = pool.submit(_household_rows, plan, profile, first)
+        household_rows = pool.submit(_household_rows, plan, profile, new_ids)
         staged_members = pool.submit(_stage, members, _member_rows, (plan, hkey_to_id), slots[0])
         staged_incomes = pool.submit(_stage, incomes, _income_rows, (plan, hkey_to_id, _actor_fields(actor)[0]), slots[1])
         staged_events = pool.submit(_stage, events, _created_events, (plan, hkey_to_id, _actor_fields(actor), profile, source), slots[2])
         progress(1, "新建区划")
         codes = _create_divisions(plan, actor)
         progress(10, "写入农户")
-        _insert_households(household_rows.result(), codes)
+        _insert_households(household_rows.result(), codes, sole)
         _update_households(plan, codes, now)
         progress(35, "写入家庭成员")
-        with bulk.indexes_rebuilt(Member, new_members):
+        with bulk.indexes_rebuilt(Member, new_members if sole else 0):
             _insert(staged_members.result())
         _update_members(plan, hkey_to_id, actor)
         progress(70, "写入收入记录")
-        with bulk.indexes_rebuilt(IncomeRecord, new_incomes):
+        with bulk.indexes_rebuilt(IncomeRecord, new_incomes if sole else 0):
             _insert(staged_incomes.result())
         _update_incomes(plan, actor, now)
         progress(78, "写入帮扶措施")
         _write_measures(plan, hkey_to_id, now)
         progress(85, "写入操作留痕")
-        count = _write_events(plan, hkey_to_id, actor, source, staged_events.result(), new_events)
-    if connection.vendor == "postgresql":
-        reset_sequences(Household)
-    else:
+        count = _write_events(plan, hkey_to_id, actor, source, staged_events.result(), new_events, sole)
+    if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-65536")
     return {"events": count}
+
+
+def _sole_county(county_code: str) -> bool:
+    """May the load take whole tables (drop and rebuild their indexes)? Always on SQLite (one writer at
+    a time anyway); on PostgreSQL only while no other county has households, since rebuilding locks
+    the table against everyone (two index lookups)."""
+    if connection.vendor != "postgresql":
+        return True
+    return not Household.objects.filter(Q(division_code__lt=county_code) | Q(division_code__gte=successor(county_code))).exists()
 
 
 def _stage(writer, build, args, slot):
@@ -99,13 +116,13 @@ def _insert(staged) -> None:
         staged.insert()
 
 
-def _household_ids(plan: Plan, first: int) -> dict[str, int]:
-    """户编号 → id of every household of the plan: existing ones, and new ones numbered from ``first``
-    in the order ``_insert_households`` writes them."""
+def _household_ids(plan: Plan, new_ids: list[int]) -> dict[str, int]:
+    """户编号 → id of every household of the plan: existing ones, and new ones taking ``new_ids`` in
+    the order ``_insert_households`` writes them."""
     hkey_to_id = dict(plan.households.filter(pl.col("h_id").is_not_null()).select("_hkey", "h_id").iter_rows())
     new = plan.household_inserts
     if new is not None and new.height:
-        hkey_to_id.update(zip(new["_hkey"].to_list(), range(first, first + new.height), strict=True))
+        hkey_to_id.update(zip(new["_hkey"].to_list(), new_ids, strict=True))
     return hkey_to_id
 
 
@@ -155,8 +172,8 @@ HOUSEHOLD_COLUMNS = [
 ]
 
 
-def _household_rows(plan: Plan, profile, first: int) -> pl.DataFrame | None:
-    """The new households as rows in ``HOUSEHOLD_COLUMNS`` order, ids numbered from ``first``, with the
+def _household_rows(plan: Plan, profile, new_ids: list[int]) -> pl.DataFrame | None:
+    """The new households as rows in ``HOUSEHOLD_COLUMNS`` order, with the ids ``new_ids`` and the
     village and group still as codes (pure: the divisions may not exist yet)."""
     new = plan.household_inserts
     if new is None or not new.height:
@@ -170,7 +187,7 @@ def _household_rows(plan: Plan, profile, first: int) -> pl.DataFrame | None:
         type_wanted = pl.when(household_type_key(pl.col("h_household_type")) != household_type_key(derived)).then(pl.col("h_household_type"))
     extra = _extra_json(new, [c for c in cols if c.startswith("hx_")], type_wanted)
     frame = new.with_columns(
-        pl.int_range(first, first + new.height, eager=True).alias("_new_id"),
+        pl.Series("_new_id", new_ids, dtype=pl.Int64),
         extra.alias("_extra"),
     )
     division = pl.coalesce(pl.col("group_code"), pl.col("village_code")) if has("group_code") else pl.col("village_code")
@@ -188,7 +205,7 @@ def _household_rows(plan: Plan, profile, first: int) -> pl.DataFrame | None:
     )
 
 
-def _insert_households(prepared: pl.DataFrame | None, codes: dict[str, int]) -> None:
+def _insert_households(prepared: pl.DataFrame | None, codes: dict[str, int], sole: bool) -> None:
     """Insert the rows of ``_household_rows`` with the ids of their (now existing) villages and groups."""
     if prepared is None:
         return
@@ -197,7 +214,7 @@ def _insert_households(prepared: pl.DataFrame | None, codes: dict[str, int]) -> 
     rows = rows.join(ids.rename({"code": "group_code", "id": "_group_id"}), on="group_code", how="left", maintain_order="left")
     names = prepared.columns
     rows = rows.select(*names[:2], "_village_id", "_group_id", *names[4:])
-    with bulk.indexes_rebuilt(Household, rows.height):
+    with bulk.indexes_rebuilt(Household, rows.height if sole else 0):
         bulk.insert_frame(Household, HOUSEHOLD_COLUMNS, rows)
 
 
@@ -369,7 +386,7 @@ def _created_events(plan: Plan, hkey_to_id: dict[str, int], who: tuple, profile,
     )
 
 
-def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, source, staged_created, created: int) -> int:
+def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, source, staged_created, created: int, sole: bool) -> int:
     """The created households' events (staged) and one event per changed household."""
     kind, ref = source
     actor_id, actor_name, actor_role = _actor_fields(actor)
@@ -383,7 +400,7 @@ def _write_events(plan: Plan, hkey_to_id: dict[str, int], actor, source, staged_
                      divisions[hkey] or "", json.dumps(change["before"], ensure_ascii=False, default=str),
                      json.dumps(change["after"], ensure_ascii=False, default=str), kind, ref[:300]))
     count = len(rows) + created
-    with bulk.indexes_rebuilt(Event, count):
+    with bulk.indexes_rebuilt(Event, count if sole else 0):
         _insert(staged_created)
         BulkWriter(Event, EVENT_COLUMNS).write(rows)
     return count

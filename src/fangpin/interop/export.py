@@ -20,9 +20,12 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from fangpin.areas.models import Division, Level
+from fangpin.jobs import services as background
+from fangpin.jobs.services import JobLost
 from fangpin.profiles.services import profile_for_county, today
 
 from .layouts import FIELDS, Layout, layouts, normalize_header
@@ -313,28 +316,51 @@ def layout_for_header(header: str) -> str:
     return normalize_header(header)
 
 
-def run_export(job_id: int) -> ExportJob:
-    """Write an export job's workbook (run by the ``build_export`` task)."""
-    job = ExportJob.objects.select_related("county").get(pk=job_id)
+EXPORT_FAILED = "导出出错，未生成文件。请稍后重新导出；如仍出错，请联系系统管理员并告知导出编号{job}"
+
+
+def partial_path(job: ExportJob) -> Path:
+    """Where the workbook is written until it is complete (then moved to its place and named on the job)."""
+    return Path(settings.MEDIA_ROOT) / "interop" / "exports" / "partial" / f"{job.pk}.xlsx"
+
+
+def run_export(job_id: int, *, attempt: int | None = None) -> ExportJob:
+    """Write an export job's workbook (the ``build_export`` task). A late or repeated task does nothing;
+    a worker that dies leaves only a partial file, removed when the sweeper marks the export 已中断."""
+    job = ExportJob.objects.select_related("county", "job").get(pk=job_id)
+    if job.job is None or not job.running or not background.claim(job.job, attempt):
+        log.info("export job %s is %s: nothing to do", job.pk, job.status)
+        job.refresh_from_db()
+        return job
+    run = job.job
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
     layout = layouts()[job.layout]
     relative = Path("interop") / "exports" / f"{timezone.now():%Y%m}" / f"{job.county.name}_{layout.title}_{job.pk}.xlsx"
     target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        def progress(pct, label):
-            ExportJob.objects.filter(pk=job.pk).update(progress=pct)
-
-        rows = export_county(job.county, job.layout, str(target), division_code=job.division_code,
-                             national_style=job.national_style, progress=progress)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.DONE, file=str(relative), row_count=rows, progress=100, finished_at=timezone.now()
-        )
-    except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
-        log.exception("export job %s failed", job.pk)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.FAILED, finished_at=timezone.now(),
-            error=f"导出出错，未生成文件。请稍后重新导出；如仍出错，请联系系统管理员并告知导出编号{job.pk}",
-        )
+    partial = partial_path(job)
+    with background.running(run) as report:
+        try:
+            report(1, "读取数据")
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            rows = export_county(job.county, job.layout, str(partial), division_code=job.division_code,
+                                 national_style=job.national_style, progress=report)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with transaction.atomic():
+                ExportJob.objects.filter(pk=job.pk).update(
+                    status=ExportStatus.DONE, file=str(relative), row_count=rows, finished_at=timezone.now()
+                )
+                if not background.finish(run, result={"rows": rows}, phase=f"已导出{rows}行"):
+                    raise JobLost
+                partial.replace(target)
+        except JobLost:
+            log.warning("export job %s was given up meanwhile (interrupted); no file kept", job.pk)
+            partial.unlink(missing_ok=True)
+        except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
+            log.exception("export job %s failed", job.pk)
+            partial.unlink(missing_ok=True)
+            message = EXPORT_FAILED.format(job=job.pk)
+            with transaction.atomic():
+                if background.fail(run, message):
+                    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, finished_at=timezone.now(), error=message)
     job.refresh_from_db()
     return job

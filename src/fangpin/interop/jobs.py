@@ -5,6 +5,12 @@ new divisions, refused rows and warnings); the checked rows are kept as Parquet 
 so the apply does not read the Excel file again. The apply re-plans against the database as it is
 then, inside one transaction, and refuses to write if households would be refused that the officer
 has not seen in the preview.
+
+Both run as attempts of the import's ``jobs.Job`` (R-OPS-03): a task claims its attempt or does
+nothing (late, duplicate), progress and the heartbeat go through ``fangpin.jobs.services``, and the
+import's result is written in the same transaction as the job's success, so a job the sweeper gave
+up meanwhile writes nothing. The apply holds its county's lock (``areas.locks.county_batch_lock``,
+R-OPS-04): writers of that county wait, other counties' writers do not.
 """
 
 from __future__ import annotations
@@ -21,16 +27,21 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from fangpin.areas.locks import county_batch_lock, is_busy_error
+from fangpin.areas.lookups import successor
 from fangpin.areas.models import Division
 from fangpin.assistance.models import Measure
 from fangpin.audit.context import using_source
 from fangpin.audit.models import Event
+from fangpin.jobs import services as background
+from fangpin.jobs.services import JobLost
 from fangpin.policy.idnumbers import mask_id_number
 from fangpin.profiles.services import profile_for_county, today
-from fangpin.registry.bulk import BulkWriter, lock_for_load
+from fangpin.registry.bulk import BulkWriter
 from fangpin.registry.models import Household, IncomeRecord, Member, MemberMove
 
 from . import bulk
@@ -54,6 +65,8 @@ class ApplyRefused(Exception):
 # is logged for the operators under the job's number, which the message names.
 CHECK_FAILED = "预检出错，未写入任何数据。请点击“重新预检”；如仍出错，请联系系统管理员并告知导入编号{job}"
 APPLY_FAILED = "导入出错，已全部撤销，未写入任何数据。请点击“重新预检”后再确认导入；如仍出错，请联系系统管理员并告知导入编号{job}"
+BUSY_FAILED = "数据库正忙（可能正在进行其他导入），已全部撤销，未写入任何数据。请稍后点击“重新预检”后再确认导入"
+WAITING_FOR_COUNTY = "等待本县正在进行的其他导入完成"
 PREPARED_MISSING = "预检结果已不存在（可能已被清理），未写入任何数据；请点击“重新预检”后再确认导入"
 
 
@@ -72,83 +85,31 @@ def sha256_of(fileobj) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-# --- progress ------------------------------------------------------------------------------------
-
-
-def write_progress(job: ImportJob, pct: int, label: str, *, to_db: bool = True) -> None:
-    """Progress goes to a small file (readable while the apply transaction is open) and, outside
-    transactions, to the job row."""
-    path = work_dir(job) / "progress.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pct": pct, "label": label, "at": time.time()}, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-    if to_db:
-        ImportJob.objects.filter(pk=job.pk).update(progress=pct, progress_label=label[:100])
+# --- progress and interrupted jobs (fangpin.jobs) ---------------------------------------------------
 
 
 def read_progress(job: ImportJob) -> tuple[int, str]:
-    path = Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk) / "progress.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return int(data["pct"]), str(data["label"])
-    except (OSError, ValueError, KeyError):
-        return job.progress, job.progress_label
+    """(percent, phase) as the worker last reported it (its heartbeat file while the job runs)."""
+    return job.live_progress
 
 
-STALL_SECONDS = int(getattr(settings, "FANGPIN_IMPORT_STALL_SECONDS", 1800))
-STALLED_MESSAGE = (
-    "后台任务超过{minutes}分钟没有进展（任务进程可能已停止），已视为中断。导入在一个事务中写入，中断时未写入任何数据；"
-    "请点击“重新预检”后再确认导入"
-)
-
-
-def mark_if_stalled(job: ImportJob) -> bool:
-    """A job waiting or running in the background with no progress for ``STALL_SECONDS`` is marked
-    failed, so the officer can check it again (a dead worker leaves nothing half-written: the apply
-    is one transaction). A task that still arrives later finds the job no longer waiting and stops."""
-    if not job.running:
+def mark_if_stalled(record) -> bool:
+    """An import or export waiting or running in the background whose worker has gone silent is marked
+    interrupted (an import becomes 导入失败 with "已视为中断", an export 已中断), so the officer can run it
+    again: a dead worker leaves nothing half-written (the apply is one transaction, an export's file is
+    only named when complete). A task that still arrives later finds its attempt gone and stops. While
+    an import holds the SQLite database the mark waits for the next look (or the sweeper)."""
+    if not record.running or record.job is None:
         return False
     try:
-        at = json.loads((work_dir(job) / "progress.json").read_text(encoding="utf-8"))["at"]
-    except (OSError, ValueError, KeyError):
-        at = 0
-    last = max(at, job.created_at.timestamp(), job.checked_at.timestamp() if job.checked_at else 0)
-    if time.time() - last < STALL_SECONDS:
+        marked = background.interrupt_if_stale(record.job)
+    except OperationalError as exc:
+        if not is_busy_error(exc):
+            raise
         return False
-    message = STALLED_MESSAGE.format(minutes=STALL_SECONDS // 60)
-    changed = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
-        status=ImportStatus.FAILED, error=message, progress=100, progress_label=""
-    )
-    if changed:
-        log.warning("import job %s marked as stalled (status %s)", job.pk, job.status)
-        job.refresh_from_db()
-    return bool(changed)
-
-
-class _Reporter:
-    """Reports progress and keeps the seconds spent in each phase (shown to operators, used by the benchmark)."""
-
-    def __init__(self, job: ImportJob, extra: Progress | None, *, to_db: bool = True):
-        self.job, self.extra, self.to_db = job, extra, to_db
-        self.started = self.last = time.monotonic()
-        self.label = ""
-        self.marks: list[tuple[str, float]] = []
-
-    def __call__(self, pct: int, label: str) -> None:
-        now = time.monotonic()
-        if self.label:
-            self.marks.append((self.label, round(now - self.last, 2)))
-        self.last, self.label = now, label
-        write_progress(self.job, pct, label, to_db=self.to_db)
-        if self.extra is not None:
-            self.extra(pct, label)
-
-    def timings(self) -> list[tuple[str, float]]:
-        return [*self.marks, (self.label, round(time.monotonic() - self.last, 2))] if self.label else list(self.marks)
-
-
-def _reporter(job: ImportJob, extra: Progress | None, *, to_db: bool = True) -> _Reporter:
-    return _Reporter(job, extra, to_db=to_db)
+    if marked:
+        record.refresh_from_db()
+    return marked
 
 
 # --- saved checked rows ----------------------------------------------------------------------------
@@ -193,22 +154,88 @@ def _load_prepared(job: ImportJob) -> tuple[Prepared, set[str]]:
 PLAN_REUSE_MIN_ROWS = 20_000  # re-planning against a (nearly) empty county is cheaper than storing the plan
 
 
-def data_fingerprint() -> dict:
-    """What the plan depends on besides the file: the highest id of every table it reads or writes,
-    the profile versions and the date. An update moves no table's highest id, so the fingerprint also
-    holds the highest id of the audit ``Event`` table (every service write records one) and of the
-    row-history tables (a row saved outside the services, e.g. in the admin site, still adds a history
-    row). Each is one index lookup, so the apply of an unchanged county stays cheap. Equal fingerprints
-    mean the dry run's plan is still exactly what a new plan would be."""
-    from django.db.models import Max
-
+def _tables():
     from fangpin.profiles.models import PolicyProfile
 
-    tables = (
+    return (
         Event, Household, Member, IncomeRecord, Measure, MemberMove, Division, PolicyProfile,
         Household.history.model, Member.history.model, IncomeRecord.history.model,
     )
-    return {"today": today().isoformat(), **{m._meta.label: m.objects.aggregate(m=Max("pk"))["m"] for m in tables}}
+
+
+def data_fingerprint() -> dict:
+    """The high-water marks the dry run takes before it reads the county: the highest id of every
+    table the plan reads or writes (the audit ``Event`` table, which every service write adds to, and
+    the row-history tables, which a row saved outside the services still adds to), the date. One
+    index lookup each. The apply asks only whether rows *of its county* came after these marks
+    (``changes_since``), so work in other counties does not spoil the preview."""
+    return {"today": today().isoformat(), **{m._meta.label: m.objects.aggregate(m=Max("pk"))["m"] for m in _tables()}}
+
+
+def _county_marks(county: Division, report) -> dict:
+    """``data_fingerprint`` taken under the county's lock for an instant (PostgreSQL): the county's
+    writes still in flight commit first, so none of them can get an id below the marks and yet be
+    missed by the read that follows. (On SQLite ids follow commit order.)"""
+    if connection.vendor != "postgresql":
+        return data_fingerprint()
+    with transaction.atomic():
+        if not county_batch_lock(county.code, wait=False):
+            report(2, WAITING_FOR_COUNTY)
+            county_batch_lock(county.code)
+        return data_fingerprint()
+
+
+def changes_since(county: Division, marks: dict) -> list[str]:
+    """What of this county changed after the dry run's marks (names of the tables; empty: nothing).
+
+    Each check reads only rows added since the marks (an index range on the primary key), filtered to
+    the county, so the apply of an unchanged county stays cheap however busy the other counties are.
+    Rows of other counties matter to the plan only through people registered there (``_elsewhere_unchanged``).
+    """
+    if not marks:
+        return ["预检记录"]
+    from fangpin.profiles.models import PolicyProfile
+
+    changed = [] if marks.get("today") == today().isoformat() else ["日期"]
+    prefix = county.code
+    in_county = Q(household__division_code__prefix=prefix)
+    where = {
+        Event: Q(division_code__prefix=prefix), Household: Q(division_code__prefix=prefix), Member: in_county,
+        IncomeRecord: in_county, Measure: in_county,
+        MemberMove: Q(from_household__division_code__prefix=prefix) | Q(to_household__division_code__prefix=prefix),
+        Division: Q(code__prefix=prefix), PolicyProfile: Q(),
+        Household.history.model: Q(division_code__prefix=prefix), Member.history.model: in_county,
+        IncomeRecord.history.model: in_county,
+    }
+    for model in _tables():
+        label = model._meta.label
+        if label not in marks:
+            changed.append(str(model._meta.verbose_name))
+            continue
+        qs = model.objects.filter(where[model])
+        if marks[label] is not None:
+            qs = qs.filter(pk__gt=marks[label])
+        if qs.exists():
+            changed.append(str(model._meta.verbose_name))
+    return changed
+
+
+def _elsewhere_unchanged(county: Division, plan, marks: dict) -> bool:
+    """The people the plan creates are still registered nowhere else, and those it refused as
+    registered elsewhere still are. Free when no member was added or changed anywhere since the marks;
+    otherwise one indexed lookup per 5,000 people."""
+    labels = (Member._meta.label, Member.history.model._meta.label)
+    now = {m._meta.label: m.objects.aggregate(m=Max("pk"))["m"] for m in (Member, Member.history.model)}
+    if all(marks.get(label) == now[label] for label in labels):
+        return True
+    refused = {item["id_number"] for item in (getattr(plan, "move_requests", None) or [])}
+    inserts = plan.member_inserts
+    wanted = sorted(refused | (set(inserts["m_id_number"].to_list()) if inserts is not None and inserts.height else set()))
+    outside = Member.objects.filter(Q(household__division_code__lt=county.code) | Q(household__division_code__gte=successor(county.code)))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 5000):
+        found.update(outside.filter(id_number__in=wanted[start : start + 5000]).values_list("id_number", flat=True))
+    return found == refused
 
 
 PLAN_HOUSEHOLD_COLUMNS = ("_hkey", "h_id", "village_code", "group_code", "action", "division_code", "t_category", "t_status")
@@ -225,14 +252,15 @@ def _save_plan(job: ImportJob, plan, fingerprint: dict) -> None:
         pickle.dump({"sha256": job.sha256, "options": job.options, "fingerprint": fingerprint, "plan": plan}, fh, protocol=5)
 
 
-def _reusable_plan(job: ImportJob, fingerprint: dict):
-    """The dry run's plan if it was stored for this file and options and the data has not changed since."""
+def _reusable_plan(job: ImportJob):
+    """The dry run's plan if it was stored for this file, options and preview (the caller has checked
+    that the county has not changed since)."""
     path = work_dir(job) / "plan.pickle"
     if not path.exists():
         return None
     with open(path, "rb") as fh:
         saved = pickle.load(fh)  # written by this application's own dry run, in its private work folder
-    if saved["sha256"] != job.sha256 or saved["options"] != job.options or saved["fingerprint"] != fingerprint:
+    if saved["sha256"] != job.sha256 or saved["options"] != job.options or saved["fingerprint"] != job.preview.get("fingerprint"):
         return None
     return saved["plan"]
 
@@ -240,73 +268,87 @@ def _reusable_plan(job: ImportJob, fingerprint: dict):
 # --- dry run ---------------------------------------------------------------------------------------
 
 
-def run_check(job_id: int, progress: Progress | None = None) -> ImportJob:
-    job = ImportJob.objects.select_related("county").get(pk=job_id)
-    if job.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKING):
-        log.info("import job %s is %s, not waiting for a check: nothing to do", job.pk, job.status)
+def _claim(job: ImportJob, waiting_for: tuple, attempt: int | None) -> bool:
+    """This task's turn: the import is in a waiting status and its job's attempt is claimed now."""
+    if job.status not in waiting_for or job.job is None:
+        log.info("import job %s is %s: nothing to do", job.pk, job.status)
+        return False
+    return background.claim(job.job, attempt)
+
+
+def run_check(job_id: int, progress: Progress | None = None, *, attempt: int | None = None) -> ImportJob:
+    """The dry run of an import (the ``check_import`` task, or the command line with ``attempt`` None)."""
+    job = ImportJob.objects.select_related("county", "job").get(pk=job_id)
+    if not _claim(job, (ImportStatus.UPLOADED, ImportStatus.CHECKING), attempt):
+        job.refresh_from_db()
         return job
-    report = _reporter(job, progress)
+    run = job.job
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, error="")
     job.issues.all().delete()
-    report(2, "读取文件和库中数据")
-    started = time.monotonic()
-    try:
-        profile = profile_for_county(job.county.code)
-        # The workbook is parsed in a second thread (fastexcel releases the GIL) while this thread
-        # reads the county's current data from the database.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            reading = pool.submit(read_table, job.file.path, job.original_name)
-            fingerprint = data_fingerprint()  # taken before the read: a change after it is seen by the apply
-            state = load_state(job.county)
-            table = reading.result()
-        report(40, f"读取完成（{table.row_count}行），正在校验")
-        prep = prepare(table, county=job.county, profile=profile, today=today())
-        report(70, "比对中")
-        plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
-        report(85, "保存预检结果")
-        digest = plan.digest()
-        _save_prepared(job, prep, plan.refused)
-        if state.members.height >= PLAN_REUSE_MIN_ROWS:
-            _save_plan(job, plan, fingerprint)
-        issues = pl.concat([prep.issues, plan.issues], how="vertical").sort(["row"], nulls_last=False)
-        _store_issues(job, issues)
-        refused_rows = prep.rows.filter(pl.col("_hkey").is_in(list(plan.refused)) | pl.col("_hkey").is_null()).height
-        previous = (
-            ImportJob.objects.filter(county=job.county, sha256=job.sha256, status=ImportStatus.APPLIED)
-            .exclude(pk=job.pk).order_by("-applied_at").first()
-        )
-        job.refresh_from_db()
-        job.status = ImportStatus.CHECKED
-        job.layout = prep.layout
-        job.sheet_name = table.sheet_name[:100]
-        job.header_row = table.header_row
-        job.row_count = table.row_count
-        job.counts = plan.counts
-        job.refused_rows = refused_rows
-        job.refused_households = len(plan.refused)
-        job.warning_count = issues.filter(pl.col("level") != REFUSED).height
-        job.preview = {
-            "new_divisions": [
-                {"code": d["code"], "name": d["name"], "level": d["level"], "parent": d["parent"]} for d in plan.new_divisions
-            ],
-            "columns": [{"header": prep.colmap.headers[pos], "field": FIELDS[key].header} for key, pos in sorted(prep.colmap.fields.items(), key=lambda kv: kv[1])],
-            "unknown_columns": [text for _, text in table_unknown(prep)],
-            "grain": prep.grain,
-            "seconds": round(time.monotonic() - started, 1),
-            "previous_import": {"id": previous.pk, "at": previous.applied_at.isoformat()} if previous else None,
-            "timings": report.timings(),
-            # What the officer confirms: the apply writes only a plan with this digest (see run_apply).
-            "plan_digest": digest,
-            "fingerprint": fingerprint,
-        }
-        job.progress, job.progress_label, job.checked_at = 100, "预检完成", timezone.now()
-        job.save()
-        write_progress(job, 100, "预检完成", to_db=False)
-    except NotAnExport as exc:
-        _fail(job, ImportStatus.REJECTED, str(exc))
-    except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
-        log.exception("import check failed for job %s", job.pk)
-        _fail(job, ImportStatus.FAILED, CHECK_FAILED.format(job=job.pk))
+    with background.running(run, progress) as report:
+        report(2, "读取文件和库中数据")
+        started = time.monotonic()
+        try:
+            profile = profile_for_county(job.county.code)
+            # The workbook is parsed in a second thread (fastexcel releases the GIL) while this thread
+            # reads the county's current data from the database.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                reading = pool.submit(read_table, job.file.path, job.original_name)
+                fingerprint = _county_marks(job.county, report)  # before the read: a change after it is seen by the apply
+                state = load_state(job.county)
+                table = reading.result()
+            report(40, f"读取完成（{table.row_count}行），正在校验")
+            prep = prepare(table, county=job.county, profile=profile, today=today())
+            report(70, "比对中")
+            plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
+            report(85, "保存预检结果")
+            digest = plan.digest()
+            _save_prepared(job, prep, plan.refused)
+            if state.members.height >= PLAN_REUSE_MIN_ROWS:
+                _save_plan(job, plan, fingerprint)
+            issues = pl.concat([prep.issues, plan.issues], how="vertical").sort(["row"], nulls_last=False)
+            refused_rows = prep.rows.filter(pl.col("_hkey").is_in(list(plan.refused)) | pl.col("_hkey").is_null()).height
+            previous = (
+                ImportJob.objects.filter(county=job.county, sha256=job.sha256, status=ImportStatus.APPLIED)
+                .exclude(pk=job.pk).order_by("-applied_at").first()
+            )
+            with transaction.atomic():
+                _store_issues(job, issues)
+                job.refresh_from_db()
+                job.status = ImportStatus.CHECKED
+                job.layout = prep.layout
+                job.sheet_name = table.sheet_name[:100]
+                job.header_row = table.header_row
+                job.row_count = table.row_count
+                job.counts = plan.counts
+                job.refused_rows = refused_rows
+                job.refused_households = len(plan.refused)
+                job.warning_count = issues.filter(pl.col("level") != REFUSED).height
+                job.preview = {
+                    "new_divisions": [
+                        {"code": d["code"], "name": d["name"], "level": d["level"], "parent": d["parent"]} for d in plan.new_divisions
+                    ],
+                    "columns": [{"header": prep.colmap.headers[pos], "field": FIELDS[key].header} for key, pos in sorted(prep.colmap.fields.items(), key=lambda kv: kv[1])],
+                    "unknown_columns": [text for _, text in table_unknown(prep)],
+                    "grain": prep.grain,
+                    "seconds": round(time.monotonic() - started, 1),
+                    "previous_import": {"id": previous.pk, "at": previous.applied_at.isoformat()} if previous else None,
+                    "timings": report.timings(),
+                    # What the officer confirms: the apply writes only a plan with this digest (see run_apply).
+                    "plan_digest": digest,
+                    "fingerprint": fingerprint,
+                }
+                job.checked_at = timezone.now()
+                job.save()
+                if not background.finish(run, result={"counts": plan.counts}, phase="预检完成"):
+                    raise JobLost
+        except JobLost:
+            log.warning("import job %s: its check was given up meanwhile (interrupted); nothing kept", job.pk)
+        except NotAnExport as exc:
+            _fail(job, ImportStatus.REJECTED, str(exc))
+        except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
+            log.exception("import check failed for job %s", job.pk)
+            _fail(job, ImportStatus.FAILED, CHECK_FAILED.format(job=job.pk))
     job.refresh_from_db()
     return job
 
@@ -326,58 +368,74 @@ def _store_issues(job: ImportJob, issues: pl.DataFrame) -> None:
 
 
 def _fail(job: ImportJob, status: str, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(status=status, error=message[:4000], progress=100, progress_label="")
-    write_progress(job, 100, "", to_db=False)
+    """The run failed: the import's status and its job's, together (unless the job was given up meanwhile)."""
+    with transaction.atomic():
+        if job.job is not None and not background.fail(job.job, message):
+            return
+        ImportJob.objects.filter(pk=job.pk).update(status=status, error=message[:4000])
 
 
 # --- apply -------------------------------------------------------------------------------------
 
 
-def run_apply(job_id: int, progress: Progress | None = None) -> ImportJob:
-    job = ImportJob.objects.select_related("county", "applied_by", "uploaded_by").get(pk=job_id)
-    if job.status != ImportStatus.APPLYING:
-        log.info("import job %s is %s, not waiting for an apply: nothing to do", job.pk, job.status)
-        return job
-    actor = job.applied_by or job.uploaded_by
-    report_db = _reporter(job, progress)
-    report_tx = _reporter(job, progress, to_db=False)
-    report_db(1, "读取预检结果")
-    try:
-        prep, seen_refused = _load_prepared(job)
-        profile = profile_for_county(job.county.code)
-        with bulk.staging(work_dir(job)), using_source("import", job.source_ref), transaction.atomic():
-            Division.objects.select_for_update().filter(pk=job.county.pk).first()
-            lock_for_load(Household, Member, IncomeRecord, Measure, MemberMove, Event)
-            fingerprint = data_fingerprint()
-            plan = _reusable_plan(job, fingerprint)
-            if plan is None:
-                report_tx(3, "读取库中数据")
-                state = load_state(job.county)
-                report_tx(6, "与库中数据比对")
-                plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
-                if fingerprint != job.preview.get("fingerprint"):
-                    # Something changed since the dry run: write only if the new plan is the confirmed one.
-                    report_tx(8, "核对预检以来的变化")
-                    _require_previewed(job, plan, seen_refused)
-            else:
-                report_tx(6, "库中数据自预检以来未变，沿用预检结果")
-            if plan.refused - seen_refused:
-                _require_previewed(job, plan, seen_refused)
-            apply_plan(plan, actor=actor, profile=profile, progress=lambda pct, label: report_tx(10 + pct * 85 // 100, label))
-            moves = _raise_move_requests(job, plan, actor)
+def _lock_county(county: Division, report) -> None:
+    """The county's batch lock (PostgreSQL): the county's own writers wait until commit, a second apply
+    of the county waits here (never interleaves); other counties go on. SQLite: the transaction's write lock."""
+    if not county_batch_lock(county.code, wait=False):
+        report(2, WAITING_FOR_COUNTY)
+        county_batch_lock(county.code)
+
+
+def run_apply(job_id: int, progress: Progress | None = None, *, attempt: int | None = None) -> ImportJob:
+    """The apply of a confirmed import (the ``apply_import`` task, or the command line)."""
+    job = ImportJob.objects.select_related("county", "applied_by", "uploaded_by", "job").get(pk=job_id)
+    if not _claim(job, (ImportStatus.APPLYING,), attempt):
         job.refresh_from_db()
-        job.status = ImportStatus.APPLIED
-        job.counts = {**plan.counts, "applied": True, "move_requests": moves, "timings": report_tx.timings()}
-        job.applied_at = timezone.now()
-        job.progress, job.progress_label = 100, "导入完成"
-        job.save()
-        write_progress(job, 100, "导入完成", to_db=False)
-        discard_work(job, keep_progress=True)
-    except ApplyRefused as exc:
-        _fail(job, ImportStatus.FAILED, str(exc))
-    except Exception:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
-        log.exception("import apply failed for job %s", job.pk)
-        _fail(job, ImportStatus.FAILED, APPLY_FAILED.format(job=job.pk))
+        return job
+    run = job.job
+    actor = job.applied_by or job.uploaded_by
+    with background.running(run, progress) as report:
+        report(1, "读取预检结果")
+        try:
+            prep, seen_refused = _load_prepared(job)
+            profile = profile_for_county(job.county.code)
+            marks = job.preview.get("fingerprint") or {}
+            with bulk.staging(work_dir(job)), using_source("import", job.source_ref), transaction.atomic():
+                _lock_county(job.county, report)
+                changed = changes_since(job.county, marks)
+                plan = None if changed else _reusable_plan(job)
+                if plan is not None and not _elsewhere_unchanged(job.county, plan, marks):
+                    plan, changed = None, ["其他地区的人员"]
+                if plan is None:
+                    report(3, "读取库中数据")
+                    state = load_state(job.county)
+                    report(6, "与库中数据比对")
+                    plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
+                    if changed or data_fingerprint() != marks:
+                        # Something changed since the dry run: write only if the new plan is the confirmed one.
+                        report(8, "核对预检以来的变化")
+                        _require_previewed(job, plan, seen_refused)
+                else:
+                    report(6, "库中数据自预检以来未变，沿用预检结果")
+                if plan.refused - seen_refused:
+                    _require_previewed(job, plan, seen_refused)
+                apply_plan(plan, actor=actor, profile=profile, county_code=job.county.code,
+                           progress=lambda pct, label: report(10 + pct * 85 // 100, label))
+                moves = _raise_move_requests(job, plan, actor)
+                report(98, "提交")
+                counts = {**plan.counts, "applied": True, "move_requests": moves, "timings": report.timings()}
+                ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLIED, counts=counts, applied_at=timezone.now(), error="")
+                # In the apply's transaction: a job the sweeper gave up meanwhile rolls everything back.
+                if not background.finish(run, result={"households": plan.counts["households"]}, phase="导入完成"):
+                    raise JobLost
+            discard_work(job)
+        except JobLost:
+            log.warning("import job %s: its apply was given up meanwhile (interrupted); rolled back, nothing written", job.pk)
+        except ApplyRefused as exc:
+            _fail(job, ImportStatus.FAILED, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the officer is told it failed; the reason is for the operators' log
+            log.exception("import apply failed for job %s", job.pk)
+            _fail(job, ImportStatus.FAILED, BUSY_FAILED if is_busy_error(exc) else APPLY_FAILED.format(job=job.pk))
     job.refresh_from_db()
     return job
 
@@ -414,11 +472,6 @@ def _raise_move_requests(job: ImportJob, plan, actor) -> int:
     return len(raised)
 
 
-def discard_work(job: ImportJob, *, keep_progress: bool = False) -> None:
+def discard_work(job: ImportJob) -> None:
     """Remove the checked rows kept for the apply (the uploaded file itself stays, referenced by the audit)."""
-    folder = Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk)
-    if not keep_progress:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    for path in [*folder.glob("*.parquet"), folder / "plan.pickle"]:
-        path.unlink(missing_ok=True)
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "interop" / "work" / str(job.pk), ignore_errors=True)

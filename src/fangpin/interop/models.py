@@ -1,4 +1,9 @@
-"""Import jobs (national-system Excel exports in, R-INT-01/02) and export jobs (same layouts out, R-INT-03)."""
+"""Import jobs (national-system Excel exports in, R-INT-01/02) and export jobs (same layouts out, R-INT-03).
+
+The background work of each (claim, progress, heartbeat, interrupted) is a ``jobs.Job`` linked one to
+one: the import's dry run and its apply are two attempts of the same job. ``status`` here is the
+import's or export's own course (checked, applied …), which the pages and the API show.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +20,9 @@ class ImportStatus(models.TextChoices):
 
 
 class ImportJob(models.Model):
+    job = models.OneToOneField(
+        "jobs.Job", verbose_name="后台任务", null=True, blank=True, on_delete=models.PROTECT, related_name="import_job"
+    )
     county = models.ForeignKey("areas.Division", verbose_name="导入县（区）", on_delete=models.PROTECT, related_name="+")
     file = models.FileField("文件", upload_to="interop/imports/%Y/%m/")
     original_name = models.CharField("文件名", max_length=200)
@@ -40,8 +48,6 @@ class ImportJob(models.Model):
     warning_count = models.PositiveIntegerField("提示条数", default=0)
     refused_confirmed = models.BooleanField("已确认查看拒绝行", default=False)
     error = models.TextField("错误", blank=True)
-    progress = models.PositiveSmallIntegerField("进度", default=0)
-    progress_label = models.CharField("进度说明", max_length=100, blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     checked_at = models.DateTimeField("预检完成时间", null=True, blank=True)
     applied_at = models.DateTimeField("导入完成时间", null=True, blank=True)
@@ -57,6 +63,13 @@ class ImportJob(models.Model):
     @property
     def running(self) -> bool:
         return self.status in (ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.APPLYING)
+
+    @property
+    def live_progress(self) -> tuple[int, str]:
+        """(percent, phase) of the background work, as its worker last reported it."""
+        if self.job is None:
+            return (0, "") if self.running else (100, "")
+        return self.job.live_progress
 
     @property
     def source_ref(self) -> str:
@@ -94,17 +107,20 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "生成中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+    INTERRUPTED = "interrupted", "已中断"
 
 
 class ExportJob(models.Model):
+    job = models.OneToOneField(
+        "jobs.Job", verbose_name="后台任务", null=True, blank=True, on_delete=models.PROTECT, related_name="export_job"
+    )
     county = models.ForeignKey("areas.Division", verbose_name="县（区）", on_delete=models.PROTECT, related_name="+")
     division_code = models.CharField("导出范围", max_length=17)
     layout = models.CharField("表样", max_length=40)
     national_style = models.BooleanField("仿国家系统导出格式", default=False)
-    status = models.CharField("状态", max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    status = models.CharField("状态", max_length=12, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     file = models.FileField("文件", upload_to="interop/exports/%Y/%m/", blank=True)
     row_count = models.PositiveIntegerField("行数", default=0)
-    progress = models.PositiveSmallIntegerField("进度", default=0)
     error = models.TextField("错误", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="导出人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -123,3 +139,9 @@ class ExportJob(models.Model):
     @property
     def running(self) -> bool:
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def progress(self) -> int:
+        if self.job is None:
+            return 100 if not self.running else 0
+        return self.job.pct

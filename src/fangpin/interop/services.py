@@ -3,6 +3,10 @@
 Only the county office (县乡村振兴局) and the system administrator import, and only into a county
 inside their own area (R-SEC-01); rows of another county are refused by the check itself. Pages,
 the API and the commands all go through here.
+
+The background work is a ``jobs.Job`` per import or export (R-OPS-03): created with it, queued again
+(a new attempt) when the officer confirms or asks for a new check, and each task carries the attempt
+it was sent for, so a late or repeated task does nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.db import transaction
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import OutOfScope, in_scope, scope_filter
 from fangpin.areas.models import Division, Level
+from fangpin.jobs import services as background
 
 from .export import run_export  # noqa: F401 - the export job's runner lives beside the export (the task calls it there)
 from .layouts import layouts
@@ -47,7 +52,7 @@ def require_import(user, county: Division) -> None:
 
 
 def jobs_visible_to(user):
-    return ImportJob.objects.filter(county__in=importable_counties(user)).select_related("county", "uploaded_by", "applied_by")
+    return ImportJob.objects.filter(county__in=importable_counties(user)).select_related("county", "uploaded_by", "applied_by", "job")
 
 
 def get_job_for(user, pk) -> ImportJob:
@@ -84,14 +89,17 @@ def start_import(user, county: Division, uploaded, *, options: dict | None = Non
     from .jobs import sha256_of
 
     digest, size = sha256_of(uploaded)
-    job = ImportJob.objects.create(
-        county=county, original_name=Path(name).name[:200], sha256=digest, size=size, uploaded_by=user,
-        options=options or {}, file=File(uploaded, name=Path(name).name),
-    )
+    with transaction.atomic():
+        run = background.create("import", owner=user, scope_code=county.code, phase="等待预检")
+        job = ImportJob.objects.create(
+            job=run, county=county, original_name=Path(name).name[:200], sha256=digest, size=size, uploaded_by=user,
+            options=options or {}, file=File(uploaded, name=Path(name).name),
+        )
     if enqueue:
         from .tasks import check_import
 
-        transaction.on_commit(lambda: check_import.enqueue(job.pk))
+        attempt = run.attempt
+        transaction.on_commit(lambda: check_import.enqueue(job.pk, attempt))
     return job
 
 
@@ -106,37 +114,48 @@ def request_apply(user, job: ImportJob, *, refused_seen: bool, divisions_confirm
         raise ValidationError({"refused_seen": f"有{job.refused_rows}行被拒绝（{job.refused_households}户不导入），请查看后勾选确认"})
     if job.preview.get("new_divisions") and not divisions_confirmed:
         raise ValidationError({"divisions_confirmed": "请确认新建文件中出现的区划"})
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
-        status=ImportStatus.APPLYING, applied_by=user, refused_confirmed=bool(refused_seen), progress=0, progress_label="等待后台导入"
-    )
-    if not updated:
-        raise ValidationError("该导入已在处理中")
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
+            status=ImportStatus.APPLYING, applied_by=user, refused_confirmed=bool(refused_seen)
+        )
+        if not updated:
+            raise ValidationError("该导入已在处理中")
+        run = _queue_again(job, "等待后台导入")
     job.refresh_from_db()
-    _waiting_since_now(job, "等待后台导入")
     if enqueue:
         from .tasks import apply_import
 
-        transaction.on_commit(lambda: apply_import.enqueue(job.pk))
+        attempt = run.attempt
+        transaction.on_commit(lambda: apply_import.enqueue(job.pk, attempt))
     return job
 
 
-def _waiting_since_now(job: ImportJob, label: str) -> None:
-    """The job starts waiting for the worker now (its quiet time for ``jobs.mark_if_stalled`` counts from here)."""
-    from .jobs import write_progress
+def _queue_again(job: ImportJob, phase: str):
+    """The next attempt of the import's job (its quiet time for the sweeper counts from now)."""
+    if job.job is None:  # an import recorded before jobs existed
+        run = background.create("import", owner=job.uploaded_by, scope_code=job.county.code, phase=phase)
+        ImportJob.objects.filter(pk=job.pk).update(job=run)
+        return run
+    run = background.requeue(job.job, phase=phase)
+    if run.state != "queued":
+        raise ValidationError("该导入已在处理中")
+    return run
 
-    write_progress(job, 0, label, to_db=False)
 
-
-def recheck(user, job: ImportJob) -> ImportJob:
+def recheck(user, job: ImportJob, *, enqueue: bool = True) -> ImportJob:
     if user is not None:
         require_import(user, job.county)
     if job.status not in (ImportStatus.CHECKED, ImportStatus.FAILED):
         raise ValidationError("只有预检完成或导入失败的记录可以重新预检")
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.UPLOADED, progress=0, progress_label="等待预检")
-    _waiting_since_now(job, "等待预检")
-    from .tasks import check_import
+    with transaction.atomic():
+        if not ImportJob.objects.filter(pk=job.pk, status=job.status).update(status=ImportStatus.UPLOADED):
+            raise ValidationError("该导入已在处理中")
+        run = _queue_again(job, "等待预检")
+    if enqueue:
+        from .tasks import check_import
 
-    transaction.on_commit(lambda: check_import.enqueue(job.pk))
+        attempt = run.attempt
+        transaction.on_commit(lambda: check_import.enqueue(job.pk, attempt))
     job.refresh_from_db()
     return job
 
@@ -147,7 +166,7 @@ def recheck(user, job: ImportJob) -> ImportJob:
 def exports_visible_to(user):
     if not can_import(user):
         return ExportJob.objects.none()
-    return ExportJob.objects.filter(county__code__in=importable_counties(user).values("code")).select_related("county", "created_by")
+    return ExportJob.objects.filter(county__code__in=importable_counties(user).values("code")).select_related("county", "created_by", "job")
 
 
 def start_export(user, county: Division, layout: str, *, division_code: str = "", national_style: bool = False, enqueue: bool = True) -> ExportJob:
@@ -158,9 +177,13 @@ def start_export(user, county: Division, layout: str, *, division_code: str = ""
     division_code = division_code or county.code
     if not division_code.startswith(county.code):
         raise ValidationError({"division": "导出范围不在所选县（区）内"})
-    job = ExportJob.objects.create(county=county, division_code=division_code, layout=layout, national_style=national_style, created_by=user)
+    with transaction.atomic():
+        run = background.create("export", owner=user, scope_code=county.code, phase="等待生成")
+        job = ExportJob.objects.create(job=run, county=county, division_code=division_code, layout=layout,
+                                       national_style=national_style, created_by=user)
     if enqueue:
         from .tasks import build_export
 
-        transaction.on_commit(lambda: build_export.enqueue(job.pk))
+        attempt = run.attempt
+        transaction.on_commit(lambda: build_export.enqueue(job.pk, attempt))
     return job

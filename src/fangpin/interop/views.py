@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from fangpin.areas.models import Division
 
 from . import services
-from .jobs import mark_if_stalled, read_progress
+from .jobs import mark_if_stalled
 from .layouts import layouts
 from .models import ExportStatus, ImportStatus, IssueLevel
 
@@ -50,7 +50,10 @@ def import_list(request):
             except ValidationError as exc:
                 errors.extend(_errors(exc))
     jobs = services.jobs_visible_to(request.user)[:50]
-    exports = services.exports_visible_to(request.user)[:20]
+    exports = list(services.exports_visible_to(request.user)[:20])
+    for export in exports:
+        if export.running:
+            mark_if_stalled(export)
     return render(request, "interop/import_list.html", {
         "counties": counties, "jobs": jobs, "exports": exports, "errors": errors,
         "layouts": [(name, layout.label) for name, layout in layouts().items()],
@@ -70,9 +73,8 @@ def import_detail(request, pk):
     job = services.get_job_for(request.user, pk)
     mark_if_stalled(job)
     level, page = _issue_page(request, job)
-    pct, label = read_progress(job) if job.running else (job.progress, job.progress_label)
     return render(request, "interop/import_detail.html", {
-        "job": job, "level": level, "page": page, "pct": pct, "label": label,
+        "job": job, "level": level, "page": page,
         "counts": job.counts or {}, "preview": job.preview or {},
         "can_apply": job.status == ImportStatus.CHECKED,
         "refused_count": job.issues.filter(level=IssueLevel.REFUSED).count(),
@@ -84,8 +86,7 @@ def import_detail(request, pk):
 def import_progress(request, pk):
     job = services.get_job_for(request.user, pk)
     mark_if_stalled(job)
-    pct, label = read_progress(job) if job.running else (job.progress, job.progress_label)
-    response = render(request, "interop/_progress.html", {"job": job, "pct": pct, "label": label})
+    response = render(request, "interop/_progress.html", {"job": job})
     if not job.running and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
     return response

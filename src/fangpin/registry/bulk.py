@@ -105,8 +105,32 @@ class BulkWriter:
                 cur.executemany(sql, self._rows(rows))
 
 
+def reserve_ids(model: type[models.Model], count: int, connection=None) -> list[int]:
+    """``count`` new primary keys for rows the caller inserts with explicit ids, in ascending order.
+
+    PostgreSQL: taken from the table's id sequence (``nextval``), so writers of other counties inserting
+    at the same time can never get one of them, and the sequence is never moved back. They are unique
+    but not always consecutive (other sessions may draw from the sequence meanwhile). SQLite: the next
+    ``count`` ids after the highest; the caller's write transaction keeps every other writer out.
+    """
+    connection = connection or default_connection
+    if count <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        opts = model._meta
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+                [opts.db_table, opts.pk.column, count],
+            )
+            return [row[0] for row in cur.fetchall()]
+    first = next_id(model, connection)
+    return list(range(first, first + count))
+
+
 def next_id(model: type[models.Model], connection=None) -> int:
-    """The first free primary key (the caller holds the write lock for the whole load)."""
+    """The first free primary key (the caller holds the write lock for the whole load: only for loading
+    a database nobody else writes to, like the demo; imports use ``reserve_ids``)."""
     connection = connection or default_connection
     value = model.objects.using(connection.alias).aggregate(m=models.Max("pk"))["m"]
     return (value or 0) + 1
@@ -114,7 +138,9 @@ def next_id(model: type[models.Model], connection=None) -> int:
 
 def lock_for_load(*model_classes, connection=None) -> None:
     """Keep other writers out of these tables until commit (PostgreSQL; SQLite's IMMEDIATE
-    transaction already holds the database write lock)."""
+    transaction already holds the database write lock). Every audited write of every county waits
+    meanwhile, so this is only for building a database nobody works in yet (the demo county); an
+    import locks its own county instead (``fangpin.areas.locks.county_batch_lock``)."""
     connection = connection or default_connection
     if connection.vendor != "postgresql":
         return

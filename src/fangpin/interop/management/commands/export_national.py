@@ -5,15 +5,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from fangpin.interop.export import export_county
 from fangpin.interop.layouts import layouts
+from fangpin.jobs.progress import progress_bar
 
 from ._common import resolve_county
 
@@ -34,18 +33,10 @@ class Command(BaseCommand):
         county = resolve_county(opts.get("county"), opts.get("profile"))
         Path(opts["out"]).parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        bar = tqdm(total=100, desc="导出", unit="%", file=sys.stderr, disable=not sys.stderr.isatty())
-        seen = {"pct": 0}
-
-        def progress(pct, label):
-            bar.update(max(0, pct - seen["pct"]))
-            seen["pct"] = max(seen["pct"], pct)
-
         try:
-            rows = export_county(county, opts["layout"], opts["out"], division_code=opts["division"],
-                                 national_style=opts["national_style"], progress=progress)
+            with progress_bar("导出") as progress:
+                rows = export_county(county, opts["layout"], opts["out"], division_code=opts["division"],
+                                     national_style=opts["national_style"], progress=progress)
         except ValueError as exc:
             raise CommandError(str(exc))
-        finally:
-            bar.close()
         self.stdout.write(f"已导出{rows}行到 {opts['out']}（{layouts()[opts['layout']].title}，{time.monotonic() - started:.1f}秒）")

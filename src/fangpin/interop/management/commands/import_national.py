@@ -10,11 +10,11 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from fangpin.accounts.models import User
 from fangpin.interop import jobs, services
 from fangpin.interop.models import ImportStatus
+from fangpin.jobs.progress import progress_bar
 
 from ._common import resolve_county
 
@@ -74,19 +74,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"导入完成（{job.applied_at:%Y-%m-%d %H:%M}）"))
 
     def _run(self, func, job, label):
-        bar = tqdm(total=100, desc=label, unit="%", file=sys.stderr, disable=not sys.stderr.isatty())
-        state = {"pct": 0}
-
-        def progress(pct, text):
-            pct = max(state["pct"], min(100, int(pct)))
-            bar.update(pct - state["pct"])
-            state["pct"] = pct
-            bar.set_postfix_str(text)
-
-        try:
+        with progress_bar(label) as progress:
             return func(job.pk, progress)
-        finally:
-            bar.close()
 
     def _summary(self, job, show):
         c = job.counts
