@@ -32,6 +32,7 @@ from simple_history.utils import bulk_update_with_history
 from fangpin import validation
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import OutOfScope, in_scope
+from fangpin.areas.locks import county_write_lock
 from fangpin.areas.models import Division
 from fangpin.audit.services import jsonable, record
 from fangpin.policy import quorum
@@ -142,6 +143,7 @@ def _require_scope(actor, code: str):
     _require_actor(actor)
     if not in_scope(actor, code):
         raise OutOfScope("该农户不在您的管辖范围内，不能办理")
+    county_write_lock(code)  # waits while an import applies in this county (R-OPS-04)
 
 
 def _lock_case(case) -> Case:
