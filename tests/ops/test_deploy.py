@@ -77,7 +77,7 @@ def test_every_unit_runs_an_existing_command_as_the_service_user_R_OPS_01():
 
 
 def test_every_variable_of_the_env_example_is_read_by_the_program_R_OPS_01():
-    sources = (Path(settings.BASE_DIR) / "settings.py").read_text(encoding="utf-8")
+    sources = "".join(p.read_text(encoding="utf-8") for p in Path(settings.BASE_DIR).rglob("*.py"))
     sources += (DEPLOY / "gunicorn.conf.py").read_text(encoding="utf-8")
     mentioned = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (DEPLOY / "fangpin.env.example").read_text(encoding="utf-8"), re.M))
     assert {"DATABASE_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "FANGPIN_DATA_DIR"} <= mentioned
