@@ -1,31 +1,29 @@
-"""The column alias table and export layouts, kept as data in ``layouts.json`` (R-INT-01, R-INT-03).
+"""The national export's column alias table and layouts, kept as data in ``layouts.json`` (R-INT-01, R-INT-03).
 
-Headers are compared after NFKC normalisation with all whitespace removed, so ``县（市、区、旗）``
-and ``县(市、区、旗)`` are the same header. A header that appears twice keeps both columns: the
-second one is named ``<header>#2`` (and so on) and is matched against the aliases like any other
-name.
+Matching a file's headers against the aliases (NFKC, whitespace removed, duplicate headers kept by
+position as ``<header>#2``) is the ingest toolkit's (``fangpin.ingest.headers``); this module holds
+what is particular to the national system: its fields, where each is stored, and its five layouts.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from fangpin.ingest import headers as ingest_headers
+from fangpin.ingest.headers import dedupe_headers, normalize_header
+
+__all__ = [
+    "FIELDS", "HEADER_MARKERS", "ColumnMap", "Field", "Layout", "aliases", "alias_index", "dedupe_headers",
+    "detect_layout", "layouts", "looks_like_header", "map_columns", "normalize_header", "value_aliases",
+]
+
 LAYOUTS_FILE = Path(__file__).with_name("layouts.json")
-_SPACE = re.compile(r"\s+")
 
 # Fields whose presence marks a header row (the importer looks for one of them).
 HEADER_MARKERS = ("household_number", "id_number", "head_id_number")
-
-
-def normalize_header(text) -> str:
-    if text is None:
-        return ""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text)))
 
 
 @dataclass(frozen=True)
@@ -60,18 +58,11 @@ class Layout:
         return [index[normalize_header(c)] for c in self.columns]
 
 
-@dataclass
-class ColumnMap:
-    """Which file column feeds which field."""
+class ColumnMap(ingest_headers.ColumnMap):
+    """Which file column feeds which field; a field absent from the file is named by its export header."""
 
-    fields: dict[str, int] = field(default_factory=dict)  # field key -> column position
-    unknown: list[tuple[int, str]] = field(default_factory=list)  # (position, header)
-    same_as: list[tuple[int, str, str]] = field(default_factory=list)  # (position, header, field key) repeated synonyms
-    headers: list[str] = field(default_factory=list)
-
-    def header_of(self, key: str) -> str:
-        pos = self.fields.get(key)
-        return self.headers[pos] if pos is not None else FIELDS[key].header
+    def default_header(self, key: str) -> str:
+        return FIELDS[key].header
 
 
 @lru_cache(maxsize=1)
@@ -90,16 +81,14 @@ FIELDS: dict[str, Field] = _load_fields()
 
 
 @lru_cache(maxsize=1)
+def aliases() -> ingest_headers.Aliases:
+    """The alias table: every field's export header and the other names accepted on import."""
+    return ingest_headers.Aliases({f.key: (f.header, *f.aliases) for f in FIELDS.values()})
+
+
 def alias_index() -> dict[str, str]:
     """Normalised header text -> field key."""
-    index: dict[str, str] = {}
-    for f in FIELDS.values():
-        for name in (f.header, *f.aliases):
-            norm = normalize_header(name)
-            if norm in index and index[norm] != f.key:
-                raise ValueError(f"表头“{name}”同时对应 {index[norm]} 和 {f.key}")
-            index[norm] = f.key
-    return index
+    return aliases().index
 
 
 def value_aliases(kind: str) -> dict[str, str]:
@@ -117,42 +106,12 @@ def layouts() -> dict[str, Layout]:
     return out
 
 
-def dedupe_headers(raw: list) -> list[str]:
-    """Header texts by position; a repeated header becomes ``<header>#2``, ``#3`` …"""
-    seen: dict[str, int] = {}
-    out = []
-    for value in raw:
-        text = "" if value is None else str(value).strip()
-        norm = normalize_header(text)
-        if norm:
-            seen[norm] = seen.get(norm, 0) + 1
-            if seen[norm] > 1:
-                text = f"{text}#{seen[norm]}"
-        out.append(text)
-    return out
-
-
 def map_columns(headers: list[str]) -> ColumnMap:
-    index = alias_index()
-    result = ColumnMap(headers=list(headers))
-    for pos, header in enumerate(headers):
-        norm = normalize_header(header)
-        if not norm:
-            continue
-        key = index.get(norm)
-        if key is None:
-            result.unknown.append((pos, header))
-        elif key in result.fields:
-            result.same_as.append((pos, header, key))
-        else:
-            result.fields[key] = pos
-    return result
+    return aliases().map_columns(headers, ColumnMap)
 
 
 def looks_like_header(values: list) -> bool:
-    index = alias_index()
-    keys = {index.get(normalize_header(v)) for v in values if v is not None}
-    return any(k in keys for k in HEADER_MARKERS)
+    return aliases().marks_header(values, HEADER_MARKERS)
 
 
 def detect_layout(field_keys) -> str:

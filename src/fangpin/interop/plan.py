@@ -13,14 +13,14 @@ value); a column absent from the file leaves the field as it is.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from fangpin.areas.models import Level
+from fangpin.ingest.contract import Digest
+from fangpin.ingest.values import split_multi
 from fangpin.policy.idnumbers import mask_id_number
 from fangpin.registry.models import Member
 
@@ -78,25 +78,12 @@ class Plan:
         happens to every household (created, updated, unchanged, refused, with its village and the
         category and status it gets), every changed field with its old and new value, the new members,
         moves and departures, the income records written, measures, new divisions and move requests.
-        The preview stores it; an apply that plans again writes only when its plan has the same digest.
-        Frames are put in order by the file's row numbers (sorting a million text keys would take seconds)."""
-        sha = hashlib.sha256()
-
-        def feed(value) -> None:
-            sha.update(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
-            sha.update(b"\x1e")
-
-        def feed_frame(frame: pl.DataFrame | None, columns, order: pl.Expr) -> None:
-            if frame is None or not frame.height:
-                feed(None)
-                return
-            frame = frame.select(*[c for c in columns if c in frame.columns], order.alias("_order"))
-            frame = frame.sort("_order").drop("_order")
-            feed(frame.columns)
-            out = io.BytesIO()
-            frame.write_csv(out, include_header=False)
-            sha.update(out.getbuffer())
-            sha.update(b"\x1e")
+        The preview stores it; an apply that plans again writes only when its plan has the same digest
+        (the contract of ``fangpin.ingest.contract``). Frames are put in order by the file's row numbers
+        (sorting a million text keys would take seconds) and fed in batches, so no frame is written
+        whole into memory as text."""
+        digest = Digest()
+        feed, feed_frame = digest.feed, digest.feed_frame
 
         # The file is fixed (the apply reads the dry run's checked rows), so a household is named by its
         # first row number and a new member by its row number: integer keys sort and write fast.
@@ -119,7 +106,7 @@ class Plan:
             feed(None)
         feed([sorted(self.measure_inserts, key=lambda m: (m["hkey"], m["category"])), sorted(self.measure_updates), sorted(self.measure_deletes)])
         feed(sorted(self.move_requests, key=lambda m: (m["id_number"], m["division_code"] or "")))
-        return sha.hexdigest()
+        return digest.hexdigest()
 
 
 class _DbIssues:
@@ -150,7 +137,7 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
         pl.col("village_id").replace_strict(village_code_of, default=None, return_dtype=pl.String).alias("village_code"),
         pl.col("group_id").replace_strict(group_code_of, default=None, return_dtype=pl.String).alias("e_group_code"),
     )
-    hh = hh.join(existing, left_on=["village_code", "_hkey"], right_on=["village_code", "number"], how="left")
+    hh = _left_join(hh, existing, left_on=["village_code", "_hkey"], right_on=["village_code", "number"])
     elsewhere = existing.select(pl.col("number").alias("_hkey"), pl.col("village_code").alias("other_village")).unique("_hkey")
     moved = hh.filter(pl.col("h_id").is_null() & pl.col("village_code").is_not_null()).join(elsewhere, on="_hkey", how="inner")
     names = {code: d["name"] for code, d in state.divisions.items()}
@@ -159,10 +146,15 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
                    f"户编号{hkey}已登记在{names.get(other, other)}，与文件中的村不一致；如需调整所属村请先在系统中处理", hkey)
 
     # --- members: matched by 证件号码 ------------------------------------------------------------
+    # (Filters that keep every row and columns added as nulls share the prepared rows' memory: a first
+    # import never copies its million member rows here.)
+    targets = hh.select("_hkey", "h_id")
     rows = prep.rows.filter(pl.col("_hkey").is_not_null() & ~pl.col("_hkey").is_in(list(file_refused)))
-    rows = rows.join(hh.select("_hkey", pl.col("h_id").alias("target_h_id")), on="_hkey", how="inner")
+    rows = rows.filter(pl.col("_hkey").is_in(targets["_hkey"].implode())).with_columns(
+        pl.col("_hkey").replace_strict(targets["_hkey"], targets["h_id"], default=None, return_dtype=pl.Int64).alias("target_h_id")
+    )
     members = state.members.with_columns(pl.col("household_id").alias("e_household_id"))
-    rows = rows.join(members, left_on="m_id_number", right_on="id_number", how="left")
+    rows = _left_join(rows, members, left_on=["m_id_number"], right_on=["id_number"])
     move_requests = _check_other_counties(rows, hh, state, header, prep.grain, issues)
     _check_members_against_db(rows, hh, state, prep, options, header, issues)
 
@@ -182,8 +174,10 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
     a_changes = _measure_changes(plan, hh, state, present)
 
     created = hh.filter(pl.col("h_id").is_null())
-    plan.household_inserts = created
-    plan.member_inserts = rows.filter(pl.col("m_id").is_null())
+    # What the apply writes of new households and members: the file's columns and the targets, not the
+    # (empty) database columns the diff joined to them.
+    plan.household_inserts = created.select([c for c in created.columns if c in INSERT_HOUSEHOLD_COLUMNS or c.startswith(("h_", "hx_"))])
+    plan.member_inserts = rows.filter(pl.col("m_id").is_null()).select([c for c in rows.columns if c in set(prep.rows.columns)])
     matched = hh.filter(pl.col("h_id").is_not_null())
     touched = set(h_changes) | set(m_changes) | set(i_changes) | set(a_changes)
     for hkey in touched:
@@ -200,7 +194,7 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
         pl.when(pl.col("h_id").is_null()).then(pl.lit("create"))
         .when(pl.col("_hkey").is_in(list(touched))).then(pl.lit("update"))
         .otherwise(pl.lit("unchanged")).alias("action")
-    )
+    ).select([c for c in PLAN_HOUSEHOLD_COLUMNS if c in hh.columns or c == "action"])
     new_members = plan.member_inserts.height
     plan.counts = {
         "households": {"create": created.height, "update": updated, "unchanged": matched.height - updated, "refused": len(refused)},
@@ -221,6 +215,22 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
         "rows": prep.rows.height,
     }
     return plan
+
+
+# The columns of ``Plan.households`` (what the apply and the digest read of each file household) and of
+# ``Plan.household_inserts`` besides the file's own ``h_*``/``hx_*`` values.
+PLAN_HOUSEHOLD_COLUMNS = ("_hkey", "_first_row", "h_id", "village_code", "group_code", "action", "division_code", "t_category", "t_status")
+INSERT_HOUSEHOLD_COLUMNS = ("_hkey", "_first_row", "village_code", "group_code", "t_category", "t_status")
+
+
+def _left_join(left: pl.DataFrame, right: pl.DataFrame, *, left_on: list[str], right_on: list[str]) -> pl.DataFrame:
+    """``left.join(right, how="left")``. When ``right`` is empty (the county holds nothing yet) its columns
+    are added as typed nulls, which polars keeps as one value per column instead of a million."""
+    keys = set(right_on)
+    added = [c for c in right.columns if c not in keys]
+    if right.height or set(added) & set(left.columns):
+        return left.join(right, left_on=left_on, right_on=right_on, how="left")
+    return left.with_columns([pl.lit(None, right.schema[c]).alias(c) for c in added])
 
 
 def _default_category(profile) -> str:
@@ -765,9 +775,7 @@ def _measure_changes(plan: Plan, hh, state: CountyState, present) -> dict:
     )
     long = long.join(state.measures, left_on=["h_id", "category"], right_on=["household_id", "category"], how="left")
     long = long.filter((pl.col("text") != "") | pl.col("a_id").is_not_null()).filter(pl.col("text") != pl.col("content").fill_null(""))
-    from .validate import _split_multi
-
-    long = long.with_columns(_split_multi(pl.col("text")).alias("items"))
+    long = long.with_columns(split_multi(pl.col("text")).alias("items"))
     for hkey, h_id, category, text, a_id, content, items in long.select("_hkey", "h_id", "category", "text", "a_id", "content", "items").iter_rows():
         if a_id is None:
             plan.measure_inserts.append({"hkey": hkey, "h_id": h_id, "category": category, "content": text, "items": list(items)})

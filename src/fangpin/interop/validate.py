@@ -6,7 +6,8 @@ that need only the file (one 户主, at most one 配偶, head and spouse of diff
 values repeated identically on every member row, one ID number in one household only).
 
 Each problem becomes an issue with the Excel row number, the column header as written in the file
-and a Chinese message. A household with any refused row is refused whole; warnings never block.
+and a Chinese message (collected by the ingest toolkit's ``Issues``). A household with any refused row
+is refused whole; warnings never block.
 """
 
 from __future__ import annotations
@@ -16,20 +17,25 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from fangpin.ingest.issues import REFUSED, WARNING, Issues, issue_schema, msg, quoted
+from fangpin.ingest.values import (
+    cents,
+    date_text,
+    drop_point_zero,
+    id_number_valid,
+    month_text,
+    number_text,
+    split_multi,
+)
 from fangpin.policy.idnumbers import IdNumberError, parse_id_number
 from fangpin.registry import vocab
+from fangpin.validation import PHONE_HINT, PHONE_PATTERN
 
 from .layouts import FIELDS, ColumnMap, detect_layout, map_columns, value_aliases
 from .reader import NotAnExport, Table, col
 
-REFUSED, WARNING = "refused", "warning"
-ISSUE_SCHEMA = {"level": pl.String, "row": pl.Int64, "column": pl.String, "message": pl.String, "hkey": pl.String}
-
-PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$"
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = {0: "1", 1: "0", 2: "X", 3: "9", 4: "8", 5: "7", 6: "6", 7: "5", 8: "4", 9: "3", 10: "2"}
+ISSUE_SCHEMA = issue_schema("hkey")
 GRADES = {"1": "一级", "2": "二级", "3": "三级", "4": "四级"}
-MULTI_SPLIT = r"[，、]"
 
 RISK_FIELDS = ("risk_1", "risk_2", "risk_3", "risk_4", "risk_5", "risk_all")
 HOUSEHOLD_DERIVED = {"household_type", "monitored_category", "dangerous_house", *RISK_FIELDS, "year", "household_size", "risk_resolved"}
@@ -45,6 +51,8 @@ RECOMPUTED = {
     "risk_resolved_again": "该列不导入，以「风险是否已消除」为准",
 }
 PLACE_FIELDS = ("county", "township", "village", "group")
+# Household columns used as text on every member row (keys, and the head's columns of a household-level file).
+TEXT_ALWAYS = {"household_number", "head_id_number", "head_name", "head_person_number"}
 INCOME_GROUPS = {
     "wage": ("wage_total", ("wage_public_welfare",), "wage_other"),
     "property": ("property_total", ("property_dividend",), "property_other"),
@@ -87,117 +95,9 @@ class Prepared:
         return set(refused["hkey"].unique().to_list())
 
 
-class _Issues:
-    """Issues found so far. Row checks are collected and evaluated together, one pass per frame, so
-    polars runs their conditions side by side instead of scanning the rows once per check."""
-
-    def __init__(self):
-        self.frames: list[pl.DataFrame] = []
-        self.pending: list[tuple[pl.DataFrame, _Check, str, str]] = []
-
-    def add_frame(self, frame: pl.DataFrame):
-        if frame.height:
-            self.frames.append(frame.select([pl.col(k).cast(t) for k, t in ISSUE_SCHEMA.items()]))
-
-    def from_mask(self, df: pl.DataFrame, check: _Check, column: str, level: str = REFUSED):
-        """Add an issue for every row where the check's condition holds (evaluated at ``flush``)."""
-        self.pending.append((df, check, column, level))
-
-    def flush(self):
-        pending, self.pending = self.pending, []
-        by_frame: dict[int, list] = {}
-        for item in pending:
-            by_frame.setdefault(id(item[0]), []).append(item)
-        for items in by_frame.values():
-            df = items[0][0]
-            fired = df.select([check.cond.any().alias(f"_{i}") for i, (_, check, _, _) in enumerate(items)]).row(0)
-            for hit_any, (_, check, column, level) in zip(fired, items, strict=True):
-                if not hit_any:
-                    continue
-                hit = df.filter(check.cond).select(pl.col("_row").alias("row"), pl.col("_hkey").alias("hkey"), check.text.alias("message"))
-                self.add_frame(hit.with_columns(pl.lit(level).alias("level"), pl.lit(column).alias("column")))
-
-    def add(self, level: str, row, column: str, message: str, hkey):
-        self.add_frame(pl.DataFrame([{"level": level, "row": row, "column": column, "message": message, "hkey": hkey}], schema=ISSUE_SCHEMA))
-
-    def frame(self) -> pl.DataFrame:
-        self.flush()
-        if not self.frames:
-            return pl.DataFrame(schema=ISSUE_SCHEMA)
-        return pl.concat(self.frames, how="vertical").sort(["row", "column"], nulls_last=True)
-
-
-@dataclass
-class _Check:
-    """A row check: where ``cond`` holds, the row gets ``text`` (built only for those rows)."""
-
-    cond: pl.Expr
-    text: pl.Expr
-
-
-def _msg(cond: pl.Expr, text: pl.Expr | str) -> _Check:
-    return _Check(cond.fill_null(False), text if isinstance(text, pl.Expr) else pl.lit(text))
-
-
-def _quoted(expr: pl.Expr) -> pl.Expr:
-    return pl.concat_str([pl.lit("“"), expr, pl.lit("”")])
-
-
-def drop_point_zero(expr: pl.Expr) -> pl.Expr:
-    """``13955612345.0`` → ``13955612345`` (numbers that came back from a float cell)."""
-    return expr.str.replace(r"^(-?\d+)\.0+$", "${1}")
-
-
-def id_number_valid(expr: pl.Expr, today: dt.date) -> pl.Expr:
-    """True where ``parse_id_number`` accepts the (upper-cased, space-free) value and it is not a 999999 number."""
-    base = expr.str.slice(0, 18)
-    total = pl.sum_horizontal([base.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(ID_WEIGHTS)])
-    check = (total % 11).replace_strict(ID_CHECK, default=None, return_dtype=pl.String)
-    birth = base.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    return (
-        expr.str.len_chars().is_in([18, 20, 22])
-        & base.str.contains(r"^\d{17}[\dX]$")
-        & expr.str.slice(18).str.contains(r"^\d*$")
-        & birth.is_not_null()
-        & (birth >= dt.date(1900, 1, 1))
-        & (birth <= today)
-        & (check == base.str.slice(17, 1))
-    ).fill_null(False)
-
-
-def _date_text(expr: pl.Expr) -> pl.Expr:
-    """YYYYMMDD / YYYY-MM-DD[ hh:mm:ss] / YYYY/MM/DD / YYYY年MM月DD日 → ISO date text (null if invalid)."""
-    parts = expr.str.replace(r"\s.*$", "").str.extract_groups(r"^(\d{4})[年\-/.]?(\d{1,2})[月\-/.]?(\d{1,2})日?$")
-    text = pl.concat_str([parts.struct.field("1"), parts.struct.field("2").str.zfill(2), parts.struct.field("3").str.zfill(2)])
-    return text.str.to_date("%Y%m%d", strict=False).dt.to_string("%Y-%m-%d")
-
-
-def _month_text(expr: pl.Expr) -> pl.Expr:
-    """YYYYMM / YYYY-MM / YYYY年MM月 / YYYYMMDD / a date cell → ``YYYY-MM`` (null if invalid)."""
-    parts = expr.str.replace(r"\s.*$", "").str.extract_groups(r"^(\d{4})[年\-/.]?(\d{1,2})(?:[月\-/.]?(\d{1,2})日?)?月?$")
-    year = parts.struct.field("1").cast(pl.Int32, strict=False)
-    month = parts.struct.field("2").cast(pl.Int32, strict=False)
-    ok = year.is_between(1980, 2100) & month.is_between(1, 12)
-    return pl.when(ok).then(
-        pl.concat_str([parts.struct.field("1"), pl.lit("-"), parts.struct.field("2").str.zfill(2)])
-    ).otherwise(pl.lit(None, pl.String))
-
-
-def _cents(expr: pl.Expr) -> pl.Expr:
-    value = expr.str.replace_all(",", "").cast(pl.Float64, strict=False)
-    return (value * 100).round(0).cast(pl.Int64, strict=False)
-
-
-def _number_text(expr: pl.Expr) -> pl.Expr:
-    value = expr.str.replace_all(",", "").cast(pl.Float64, strict=False)
-    return value.cast(pl.String).str.replace(r"\.0$", "")
-
-
-def _split_multi(expr: pl.Expr) -> pl.Expr:
-    return (
-        expr.str.replace_all(MULTI_SPLIT, ",").str.split(",")
-        .list.eval(pl.element().str.strip_chars()).list.filter(pl.element() != "")
-    )
+def _issues() -> Issues:
+    """Issues of the national import: grouped by household (``hkey``, from the rows' ``_hkey``)."""
+    return Issues("hkey", key_column="_hkey")
 
 
 def _vocab_values(name: str) -> list[str]:
@@ -226,23 +126,28 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
     if missing:
         raise NotAnExport(f"缺少必需的列：{'、'.join(missing)}（表头在第{table.header_row}行）")
 
-    issues = _Issues()
+    issues = _issues()
     header = colmap.header_of
     src = table.frame
+    # The reader keeps columns with few distinct values as Categorical (compact); member columns become
+    # text here, household columns stay compact on the member rows and become text once per household.
     select = [pl.col("_row")]
     for key, pos in colmap.fields.items():
-        select.append(pl.col(col(pos)).alias(key))
+        value = pl.col(col(pos))
+        if not is_household_field(key) or key in TEXT_ALWAYS:
+            value = value.cast(pl.String)
+        select.append(value.alias(key))
     df = src.select(select)
     df = df.with_columns(drop_point_zero(pl.col("household_number")).alias("household_number"))
     df = df.with_columns(pl.when(pl.col("household_number") != "").then(pl.col("household_number")).otherwise(None).alias("_hkey"))
     for _pos, text in colmap.unknown:
         issues.add(WARNING, None, text, "未识别的列，已忽略（不影响导入）", None)
 
-    issues.from_mask(df, _msg(pl.col("household_number") == "", "户编号不能为空"), header("household_number"))
+    issues.from_mask(df, msg(pl.col("household_number") == "", "户编号不能为空"), header("household_number"))
     issues.from_mask(
         df,
-        _msg((pl.col("household_number") != "") & ~pl.col("household_number").str.contains(r"^[0-9A-Za-z\-]{1,30}$"),
-             pl.concat_str([pl.lit("户编号只能包含数字、字母和短横线（最长30位），收到"), _quoted(pl.col("household_number"))])),
+        msg((pl.col("household_number") != "") & ~pl.col("household_number").str.contains(r"^[0-9A-Za-z\-]{1,30}$"),
+             pl.concat_str([pl.lit("户编号只能包含数字、字母和短横线（最长30位），收到"), quoted(pl.col("household_number"))])),
         header("household_number"),
     )
 
@@ -251,12 +156,12 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
         names = {county.name, county.name.rstrip("县区市旗")}
         issues.from_mask(
             df,
-            _msg((pl.col("county") != "") & ~pl.col("county").is_in(list(names)),
-                 pl.concat_str([pl.lit("县"), _quoted(pl.col("county")), pl.lit(f"不是本次导入的{county.name}，该行不导入")])),
+            msg((pl.col("county") != "") & ~pl.col("county").is_in(list(names)),
+                 pl.concat_str([pl.lit("县"), quoted(pl.col("county").cast(pl.String)), pl.lit(f"不是本次导入的{county.name}，该行不导入")])),
             header("county"),
         )
     for key, label in (("township", "乡（镇）"), ("village", "村")):
-        issues.from_mask(df, _msg(pl.col(key) == "", f"{label}名称不能为空"), header(key))
+        issues.from_mask(df, msg(pl.col(key) == "", f"{label}名称不能为空"), header(key))
 
     # --- ID numbers -------------------------------------------------------------------------
     id_key = "id_number" if grain == "person" else "head_id_number"
@@ -281,19 +186,23 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
     # --- household fields: repeated on every member row, so checked for agreement on the raw text
     # and then normalised once per household (its first row) --------------------------------------
     household_keys = [k for k in sorted(present) if is_household_field(k)]
-    keyed = df.filter(pl.col("_hkey").is_not_null())
+    keyed = df.filter(pl.col("_hkey").is_not_null()) if df["_hkey"].null_count() else df  # no copy when all rows have one
     if grain == "person":
         sizes = _check_household_consistency(keyed, household_keys, header, issues)
     else:
         sizes = keyed.group_by("_hkey").agg(pl.len().alias("_row_count"))
     hdf = keyed.select(["_row", "_hkey", *household_keys]).filter(pl.col("_hkey").is_first_distinct())
+    hdf = hdf.with_columns([pl.col(k).cast(pl.String) for k in household_keys])
+    del keyed
     hdf, household_cols = _household_columns(hdf, present, profile, header, issues)
 
     # --- same-meaning repeated columns and duplicate headers ----------------------------------
     for pos, text, key in colmap.same_as:
         first = header(key)
         cmp = src.select(
-            "_row", drop_point_zero(pl.col(col(pos))).alias("a"), drop_point_zero(pl.col(col(colmap.fields[key]))).alias("b")
+            "_row",
+            drop_point_zero(pl.col(col(pos)).cast(pl.String)).alias("a"),
+            drop_point_zero(pl.col(col(colmap.fields[key])).cast(pl.String)).alias("b"),
         ).filter(pl.col("a") != pl.col("b"))
         if cmp.height:
             rows = cmp["_row"].head(5).to_list()
@@ -301,7 +210,7 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
     if "risk_resolved_again" in present and "risk_resolved" in present:
         issues.from_mask(
             hdf,
-            _msg(pl.col("risk_resolved_again") != pl.col("risk_resolved"), f"与「{header('risk_resolved')}」不一致，以「{header('risk_resolved')}」为准"),
+            msg(pl.col("risk_resolved_again") != pl.col("risk_resolved"), f"与「{header('risk_resolved')}」不一致，以「{header('risk_resolved')}」为准"),
             header("risk_resolved_again"), WARNING,
         )
 
@@ -312,10 +221,13 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
     households = hdf.select(["_hkey", *household_cols, pl.col("_row").alias("_first_row")]).join(sizes, on="_hkey", how="left")
     rows = df.select(["_row", "_hkey", *member_cols])
     layout = detect_layout(present)
-    return Prepared(grain, colmap, frozenset(present), rows, households, issues.frame(), layout, household_cols, member_cols)
+    found = issues.frame()
+    del df, src
+    table.release()  # the file's raw cells are no longer needed: only the checked rows go on (R-OPS-05)
+    return Prepared(grain, colmap, frozenset(present), rows, households, found, layout, household_cols, member_cols)
 
 
-def _id_columns(df, key, today, numeric_rows, column, issues: _Issues) -> pl.DataFrame:
+def _id_columns(df, key, today, numeric_rows, column, issues: Issues) -> pl.DataFrame:
     value = pl.col(key).str.replace_all(r"\s", "").str.to_uppercase()
     df = df.with_columns(value.alias(key))
     numeric = pl.col("_row").is_in(sorted(numeric_rows)) if numeric_rows else pl.lit(False)
@@ -333,11 +245,11 @@ def _id_columns(df, key, today, numeric_rows, column, issues: _Issues) -> pl.Dat
         .then(pl.col(key).str.slice(19, 1).replace_strict(GRADES, default="", return_dtype=pl.String))
         .otherwise(pl.lit("")).alias("_id_grade"),
     )
-    issues.from_mask(df, _msg(pl.col(key) == "", "证件号码不能为空"), column)
+    issues.from_mask(df, msg(pl.col(key) == "", "证件号码不能为空"), column)
     issues.from_mask(
         df,
-        _msg(pl.col("_numeric_id") & (pl.col(key) != ""),
-             pl.concat_str([pl.lit("证件号码在Excel中被存成了数字，后几位已丢失（读到"), _quoted(pl.col(key)),
+        msg(pl.col("_numeric_id") & (pl.col(key) != ""),
+             pl.concat_str([pl.lit("证件号码在Excel中被存成了数字，后几位已丢失（读到"), quoted(pl.col(key)),
                             pl.lit("），请将该列设为文本后重新导出")])),
         column,
     )
@@ -359,21 +271,21 @@ def _id_columns(df, key, today, numeric_rows, column, issues: _Issues) -> pl.Dat
     return df
 
 
-def _member_columns(df, present, member_present, grain, header, issues: _Issues) -> pl.DataFrame:
+def _member_columns(df, present, member_present, grain, header, issues: Issues) -> pl.DataFrame:
     out = []
     # key and name
     out.append(pl.col("id_number").alias("m_id_number"))
-    issues.from_mask(df, _msg(pl.col("name") == "", "姓名不能为空"), header("name" if grain == "person" else "head_name"))
-    issues.from_mask(df, _msg(pl.col("name").str.len_chars() > 40, "姓名过长（最多40字）"), header("name" if grain == "person" else "head_name"))
+    issues.from_mask(df, msg(pl.col("name") == "", "姓名不能为空"), header("name" if grain == "person" else "head_name"))
+    issues.from_mask(df, msg(pl.col("name").str.len_chars() > 40, "姓名过长（最多40字）"), header("name" if grain == "person" else "head_name"))
     out.append(pl.col("name").alias("m_name"))
     # sex
     if "sex" in present:
         raw = pl.col("sex").replace(value_aliases("sex"))
-        issues.from_mask(df, _msg(~raw.is_in(["男", "女", ""]), pl.concat_str([pl.lit("性别只能填“男”“女”或“1”“2”，收到"), _quoted(pl.col("sex"))])), header("sex"))
+        issues.from_mask(df, msg(~raw.is_in(["男", "女", ""]), pl.concat_str([pl.lit("性别只能填“男”“女”或“1”“2”，收到"), quoted(pl.col("sex"))])), header("sex"))
         issues.from_mask(
             df,
-            _msg(raw.is_in(["男", "女"]) & pl.col("_id_sex").is_not_null() & (raw != pl.col("_id_sex")),
-                 pl.concat_str([pl.lit("性别"), _quoted(raw), pl.lit("与证件号码不符（证件号码显示为"), pl.col("_id_sex"), pl.lit("）")])),
+            msg(raw.is_in(["男", "女"]) & pl.col("_id_sex").is_not_null() & (raw != pl.col("_id_sex")),
+                 pl.concat_str([pl.lit("性别"), quoted(raw), pl.lit("与证件号码不符（证件号码显示为"), pl.col("_id_sex"), pl.lit("）")])),
             header("sex"),
         )
         out.append(pl.coalesce(pl.col("_id_sex"), pl.when(raw.is_in(["男", "女"])).then(raw)).fill_null("").alias("m_sex"))
@@ -382,12 +294,12 @@ def _member_columns(df, present, member_present, grain, header, issues: _Issues)
     # birth date
     if "birth_date" in present:
         raw = drop_point_zero(pl.col("birth_date"))
-        parsed = _date_text(raw)
-        issues.from_mask(df, _msg((raw != "") & parsed.is_null(), pl.concat_str([pl.lit("出生日期"), _quoted(raw), pl.lit("格式不正确（应为YYYYMMDD，如19750305）")])), header("birth_date"))
+        parsed = date_text(raw)
+        issues.from_mask(df, msg((raw != "") & parsed.is_null(), pl.concat_str([pl.lit("出生日期"), quoted(raw), pl.lit("格式不正确（应为YYYYMMDD，如19750305）")])), header("birth_date"))
         issues.from_mask(
             df,
-            _msg(parsed.is_not_null() & pl.col("_id_birth").is_not_null() & (parsed != pl.col("_id_birth")),
-                 pl.concat_str([pl.lit("出生日期"), _quoted(raw), pl.lit("与证件号码不符（证件号码显示为"), pl.col("_id_birth"), pl.lit("）")])),
+            msg(parsed.is_not_null() & pl.col("_id_birth").is_not_null() & (parsed != pl.col("_id_birth")),
+                 pl.concat_str([pl.lit("出生日期"), quoted(raw), pl.lit("与证件号码不符（证件号码显示为"), pl.col("_id_birth"), pl.lit("）")])),
             header("birth_date"),
         )
         out.append(pl.coalesce(pl.col("_id_birth"), parsed).fill_null("").alias("m_birth_date"))
@@ -405,28 +317,28 @@ def _member_columns(df, present, member_present, grain, header, issues: _Issues)
         label = vocab.label(key)
         issues.from_mask(
             df,
-            _msg((value != "") & ~value.is_in(allowed), pl.concat_str([pl.lit(label), _quoted(pl.col(key)), pl.lit("不在字典值中")])),
+            msg((value != "") & ~value.is_in(allowed), pl.concat_str([pl.lit(label), quoted(pl.col(key)), pl.lit("不在字典值中")])),
             header(key),
         )
         out.append(value.alias(f"m_{key}"))
     if "relation" in member_present:
-        issues.from_mask(df, _msg(pl.col("relation") == "", "与户主关系不能为空"), header("relation"))
+        issues.from_mask(df, msg(pl.col("relation") == "", "与户主关系不能为空"), header("relation"))
     if "health" in member_present:
         allowed = _vocab_values("health")
-        parts = _split_multi(pl.col("health"))
+        parts = split_multi(pl.col("health"))
         bad = parts.list.eval(pl.element().filter(~pl.element().is_in(allowed))).list.join("、")
-        issues.from_mask(df, _msg(bad != "", pl.concat_str([pl.lit("健康状况"), _quoted(bad), pl.lit("不在字典值中")])), header("health"))
+        issues.from_mask(df, msg(bad != "", pl.concat_str([pl.lit("健康状况"), quoted(bad), pl.lit("不在字典值中")])), header("health"))
         out.append(parts.list.join(",").alias("m_health"))
     if "education" in member_present and "student_status" in member_present:
         issues.from_mask(
             df,
-            _msg((pl.col("education") != "") & (pl.col("student_status") != ""), "文化程度与在校生状况只能填写一项（在校生不填文化程度）"),
+            msg((pl.col("education") != "") & (pl.col("student_status") != ""), "文化程度与在校生状况只能填写一项（在校生不填文化程度）"),
             header("education"), WARNING,
         )
     if "months_worked" in member_present:
         value = drop_point_zero(pl.col("months_worked"))
         number = value.cast(pl.Int32, strict=False)
-        issues.from_mask(df, _msg((value != "") & ~number.is_between(0, 12).fill_null(False), pl.concat_str([pl.lit("务工时间（月）应为0到12之间的整数，收到"), _quoted(value)])), header("months_worked"))
+        issues.from_mask(df, msg((value != "") & ~number.is_between(0, 12).fill_null(False), pl.concat_str([pl.lit("务工时间（月）应为0到12之间的整数，收到"), quoted(value)])), header("months_worked"))
         out.append(value.alias("m_months_worked"))
     for key, target in (("medical_insurance", "medical_insurance"), ("serious_illness_insurance", "serious_illness_insurance"), ("pension_insurance", "pension_insurance")):
         if key in member_present:
@@ -443,7 +355,7 @@ def _member_columns(df, present, member_present, grain, header, issues: _Issues)
         out.append(_phone(df, "member_phone", header, issues).alias("m_phone"))
     if "person_number" in member_present:
         value = drop_point_zero(pl.col("person_number"))
-        issues.from_mask(df, _msg(value.str.len_chars() > 30, "人编号过长（最多30位）"), header("person_number" if grain == "person" else "head_person_number"))
+        issues.from_mask(df, msg(value.str.len_chars() > 30, "人编号过长（最多30位）"), header("person_number" if grain == "person" else "head_person_number"))
         out.append(value.alias("m_person_number"))
     # member extra fields
     for key in sorted(member_present):
@@ -454,27 +366,27 @@ def _member_columns(df, present, member_present, grain, header, issues: _Issues)
     return df.with_columns(out)
 
 
-def _check_bool(df, key, header, issues: _Issues):
+def _check_bool(df, key, header, issues: Issues):
     issues.from_mask(
         df,
-        _msg(~pl.col(key).is_in(["是", "否", ""]), pl.concat_str([pl.lit("只能填“是”或“否”，收到"), _quoted(pl.col(key))])),
+        msg(~pl.col(key).is_in(["是", "否", ""]), pl.concat_str([pl.lit("只能填“是”或“否”，收到"), quoted(pl.col(key))])),
         header(key),
     )
 
 
-def _phone(df, key, header, issues: _Issues) -> pl.Expr:
+def _phone(df, key, header, issues: Issues) -> pl.Expr:
     value = drop_point_zero(pl.col(key))
-    issues.from_mask(df, _msg(value.str.len_chars() > 20, pl.concat_str([pl.lit("联系电话过长："), value])), header(key))
+    issues.from_mask(df, msg(value.str.len_chars() > 20, pl.concat_str([pl.lit("联系电话过长："), value])), header(key))
     issues.from_mask(
         df,
-        _msg((value != "") & (value.str.len_chars() <= 20) & ~value.str.contains(PHONE_PATTERN),
-             pl.concat_str([pl.lit("联系电话"), _quoted(value), pl.lit("格式不正确（应为11位手机号或带区号的固定电话），已按原样导入")])),
+        msg((value != "") & (value.str.len_chars() <= 20) & ~value.str.contains(PHONE_PATTERN),
+             pl.concat_str([pl.lit("联系电话"), quoted(value), pl.lit(f"格式不正确（{PHONE_HINT}），已按原样导入")])),
         header(key), WARNING,
     )
     return value
 
 
-def _extra_value(df, key, header, issues: _Issues) -> pl.Expr:
+def _extra_value(df, key, header, issues: Issues) -> pl.Expr:
     f = FIELDS[key]
     raw = pl.col(key)
     kind = f.type
@@ -483,24 +395,24 @@ def _extra_value(df, key, header, issues: _Issues) -> pl.Expr:
         return raw
     if kind.startswith("choice:"):
         allowed = kind.split(":", 1)[1].split(",")
-        issues.from_mask(df, _msg((raw != "") & ~raw.is_in(allowed), pl.concat_str([pl.lit(f"{f.header}"), _quoted(raw), pl.lit(f"不是可选值（{'、'.join(allowed)}）")])), header(key))
+        issues.from_mask(df, msg((raw != "") & ~raw.is_in(allowed), pl.concat_str([pl.lit(f"{f.header}"), quoted(raw), pl.lit(f"不是可选值（{'、'.join(allowed)}）")])), header(key))
         return raw
     if kind == "number":
         value = drop_point_zero(raw)
-        number = _number_text(value)
-        issues.from_mask(df, _msg((value != "") & number.is_null(), pl.concat_str([pl.lit("应为数字，收到"), _quoted(value)])), header(key))
+        number = number_text(value)
+        issues.from_mask(df, msg((value != "") & number.is_null(), pl.concat_str([pl.lit("应为数字，收到"), quoted(value)])), header(key))
         return pl.when(value == "").then(pl.lit("")).otherwise(number)
     if kind == "int":
         value = drop_point_zero(raw)
-        issues.from_mask(df, _msg((value != "") & value.cast(pl.Int64, strict=False).is_null(), pl.concat_str([pl.lit("应为整数，收到"), _quoted(value)])), header(key))
+        issues.from_mask(df, msg((value != "") & value.cast(pl.Int64, strict=False).is_null(), pl.concat_str([pl.lit("应为整数，收到"), quoted(value)])), header(key))
         return value
     if kind == "code":
         return drop_point_zero(raw)
-    issues.from_mask(df, _msg(raw.str.len_chars() > 200, "内容过长（最多200字）"), header(key))
+    issues.from_mask(df, msg(raw.str.len_chars() > 200, "内容过长（最多200字）"), header(key))
     return raw
 
 
-def _household_columns(df, present, profile, header, issues: _Issues):
+def _household_columns(df, present, profile, header, issues: Issues):
     out, cols = [], []
 
     def add(expr: pl.Expr, name: str):
@@ -518,9 +430,9 @@ def _household_columns(df, present, profile, header, issues: _Issues):
         monitored = pl.col("monitored_category") if "monitored_category" in present else pl.lit("")
         htype = pl.col("household_type").replace(value_aliases("household_type")) if "household_type" in present else pl.lit("")
         if "monitored_category" in present:
-            issues.from_mask(df, _msg((monitored != "") & ~monitored.is_in(list(names)), pl.concat_str([pl.lit("监测对象类别"), _quoted(monitored), pl.lit("不在本县政策画像的类别清单中")])), header("monitored_category"))
+            issues.from_mask(df, msg((monitored != "") & ~monitored.is_in(list(names)), pl.concat_str([pl.lit("监测对象类别"), quoted(monitored), pl.lit("不在本县政策画像的类别清单中")])), header("monitored_category"))
         if "household_type" in present:
-            issues.from_mask(df, _msg((htype != "") & ~htype.is_in(list(names)), pl.concat_str([pl.lit("户类型"), _quoted(pl.col("household_type")), pl.lit("不在本县政策画像的类别清单中")])), header("household_type"))
+            issues.from_mask(df, msg((htype != "") & ~htype.is_in(list(names)), pl.concat_str([pl.lit("户类型"), quoted(pl.col("household_type")), pl.lit("不在本县政策画像的类别清单中")])), header("household_type"))
         code = pl.when(monitored != "").then(monitored.replace_strict(names, default="")).otherwise(htype.replace_strict(names, default=""))
         add(code, "h_category")
         if "monitored_category" in present:
@@ -532,20 +444,20 @@ def _household_columns(df, present, profile, header, issues: _Issues):
     if risk_keys:
         allowed = _vocab_values("risk_type")
         mapping = value_aliases("risk")
-        lists = [_split_multi(pl.col(k)) for k in risk_keys]
+        lists = [split_multi(pl.col(k)) for k in risk_keys]
         merged = pl.concat_list(lists).list.eval(pl.element().replace(mapping)).list.unique(maintain_order=True)
         unknown = merged.list.eval(pl.element().filter(~pl.element().is_in(allowed))).list.join("、")
-        issues.from_mask(df, _msg(unknown != "", pl.concat_str([pl.lit("风险类型"), _quoted(unknown), pl.lit("不在字典值中，已按原样导入")])), header(risk_keys[0]), WARNING)
+        issues.from_mask(df, msg(unknown != "", pl.concat_str([pl.lit("风险类型"), quoted(unknown), pl.lit("不在字典值中，已按原样导入")])), header(risk_keys[0]), WARNING)
         add(merged.list.join(","), "h_risk_types")
     for key, name in (("identified_month", "h_included_on"), ("eliminated_month", "h_eliminated_on")):
         if key in present:
             raw = drop_point_zero(pl.col(key))
-            month = _month_text(raw)
-            issues.from_mask(df, _msg((raw != "") & month.is_null(), pl.concat_str([pl.lit("日期"), _quoted(raw), pl.lit("格式不正确（应为YYYYMM，如202303）")])), header(key))
+            month = month_text(raw)
+            issues.from_mask(df, msg((raw != "") & month.is_null(), pl.concat_str([pl.lit("日期"), quoted(raw), pl.lit("格式不正确（应为YYYYMM，如202303）")])), header(key))
             add(month.fill_null(""), name)
     if "elimination_mode" in present:
         raw = pl.col("elimination_mode")
-        issues.from_mask(df, _msg(~raw.is_in(["帮扶消除", "自然消除", ""]), pl.concat_str([pl.lit("风险消除方式只能是“帮扶消除”或“自然消除”，收到"), _quoted(raw)])), header("elimination_mode"))
+        issues.from_mask(df, msg(~raw.is_in(["帮扶消除", "自然消除", ""]), pl.concat_str([pl.lit("风险消除方式只能是“帮扶消除”或“自然消除”，收到"), quoted(raw)])), header("elimination_mode"))
         add(raw.replace_strict({"帮扶消除": "assisted", "自然消除": "natural"}, default=""), "h_elimination_mode")
     for key in ("no_labour", "safe_water", "dangerous_house", "risk_resolved"):
         if key in present:
@@ -553,12 +465,12 @@ def _household_columns(df, present, profile, header, issues: _Issues):
             add(pl.col(key), f"h_{key}")
     if "year" in present:
         raw = drop_point_zero(pl.col("year"))
-        issues.from_mask(df, _msg((raw != "") & ~raw.str.contains(r"^\d{4}$"), pl.concat_str([pl.lit("年度应为四位数字，收到"), _quoted(raw)])), header("year"))
+        issues.from_mask(df, msg((raw != "") & ~raw.str.contains(r"^\d{4}$"), pl.concat_str([pl.lit("年度应为四位数字，收到"), quoted(raw)])), header("year"))
         add(raw, "h_year")
     for key in ("household_size", "current_household_size"):
         if key in present:
             raw = drop_point_zero(pl.col(key))
-            issues.from_mask(df, _msg((raw != "") & ~raw.cast(pl.Int32, strict=False).is_between(1, 99).fill_null(False), pl.concat_str([pl.lit("家庭人口数应为1到99的整数，收到"), _quoted(raw)])), header(key))
+            issues.from_mask(df, msg((raw != "") & ~raw.cast(pl.Int32, strict=False).is_between(1, 99).fill_null(False), pl.concat_str([pl.lit("家庭人口数应为1到99的整数，收到"), quoted(raw)])), header(key))
             add(raw, f"h_{key}")
     # money: identification / annual block and post-elimination block, in cents
     for key in sorted(present):
@@ -566,14 +478,14 @@ def _household_columns(df, present, profile, header, issues: _Issues):
         if f.type != "money":
             continue
         raw = drop_point_zero(pl.col(key))
-        cents = _cents(raw)
-        issues.from_mask(df, _msg((raw != "") & (cents.is_null() | (cents < 0)), pl.concat_str([pl.lit("金额应为不小于0的数字，收到"), _quoted(raw)])), header(key))
-        add(pl.when(raw == "").then(pl.lit(None, pl.Int64)).otherwise(cents), f"h_{key}")
+        amount = cents(raw)
+        issues.from_mask(df, msg((raw != "") & (amount.is_null() | (amount < 0)), pl.concat_str([pl.lit("金额应为不小于0的数字，收到"), quoted(raw)])), header(key))
+        add(pl.when(raw == "").then(pl.lit(None, pl.Int64)).otherwise(amount), f"h_{key}")
     # measures: the original text of each measure category
     for key in sorted(present):
         f = FIELDS[key]
         if f.store == "measure":
-            issues.from_mask(df, _msg(pl.col(key).str.len_chars() > 500, "措施内容过长（最多500字）"), header(key))
+            issues.from_mask(df, msg(pl.col(key).str.len_chars() > 500, "措施内容过长（最多500字）"), header(key))
             add(pl.col(key), f"h_{key}")
     # household extra fields
     for key in sorted(present):
@@ -587,7 +499,7 @@ def _household_columns(df, present, profile, header, issues: _Issues):
     return df, cols
 
 
-def _check_household_consistency(keyed, keys, header, issues: _Issues):
+def _check_household_consistency(keyed, keys, header, issues: Issues):
     """Household values repeat on every member row; rows that disagree refuse the household, except on a
     column the importer computes itself (``RECOMPUTED``: a warning, the computed value is used).
     Returns the number of rows of each household (``_hkey``, ``_row_count``)."""
@@ -615,7 +527,7 @@ def _check_household_consistency(keyed, keys, header, issues: _Issues):
     return sizes
 
 
-def _check_structure(df, hdf, present, header, issues: _Issues):
+def _check_structure(df, hdf, present, header, issues: Issues):
     """One 户主, at most one 配偶, head and spouse of different sex, 户主证件号码 matches the head row."""
     keyed = df.filter(pl.col("_hkey").is_not_null()).select("_hkey", "_row", "m_relation", "m_sex", "m_id_number", "m_name")
     rel_col = header("relation")
@@ -647,7 +559,7 @@ def _check_structure(df, hdf, present, header, issues: _Issues):
             issues.add(REFUSED, row, header("head_id_number"), f"户主证件号码“{value}”与本户户主行的证件号码不一致", hkey)
 
 
-def _check_duplicate_keys(df, grain, header, issues: _Issues):
+def _check_duplicate_keys(df, grain, header, issues: Issues):
     """One ID number in one household row only; in a household-level file one row per 户编号."""
     keyed = df.select("m_id_number", "_row", "_hkey").filter((pl.col("m_id_number") != "") & pl.col("m_id_number").is_duplicated())
     dup = keyed.group_by("m_id_number", maintain_order=True).agg(pl.col("_row"), pl.col("_hkey"))
