@@ -7,6 +7,7 @@ for a new dry run. When nothing changed it applies as before (reusing the stored
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,63 @@ def test_an_edit_without_an_audit_event_is_still_noticed_R_INT_02(county, person
     job = _confirm(job, officer)
     assert job.status == ImportStatus.APPLIED, job.error  # planned again: the same changes, so it applies
     assert "沿用预检结果" not in " ".join(label for label, _ in job.counts["timings"])
+
+
+@pytest.fixture
+def other_county(db):
+    """金安区 (another county, profile jinan) with one household."""
+    from fangpin.areas.models import Level
+    from tests.factories import division, household
+
+    county = division("341502", "金安区", Level.COUNTY, profile_key="jinan")
+    town = division("341502100", "城北镇", Level.TOWNSHIP, county)
+    village = division("341502100201", "三里村", Level.VILLAGE, town)
+    group = division("341502100201001", "第一村民小组", Level.GROUP, village)
+    grid = division("34150210020100101", "第一村民小组第一网格", Level.GRID, group)
+    return household(grid, "3415021002010001", "金某")
+
+
+def test_work_in_another_county_after_the_preview_keeps_the_stored_plan_R_INT_02_R_OPS_04(
+    county, personas, xlsx, family, monkeypatch, other_county
+):
+    """The apply asks only whether the county's own rows changed since its preview (R-OPS-04): a busy
+    neighbour county does not cost it its stored plan."""
+    from fangpin.registry import services as registry
+
+    monkeypatch.setattr(jobs, "PLAN_REUSE_MIN_ROWS", 0)
+    officer = personas["county_officer"]
+    v1, v2 = _versions(family)
+    _confirm(_check(county, xlsx(v1), officer), officer)
+    job = _check(county, xlsx(v2), officer)
+    registry.update_household(None, other_county, phone="13900002222")
+    from fangpin.policy.idnumbers import make_id_number
+
+    registry.add_member(None, other_county, {"name": "金小妹", "id_number": make_id_number("341502", dt.date(2010, 1, 1), 7, False),
+                                             "sex": "女", "relation": "之女", "birth_date": "2010-01-01"})
+    assert job.preview["fingerprint"] != jobs.data_fingerprint()  # the database moved on …
+    assert jobs.changes_since(county["county"], job.preview["fingerprint"]) == []  # … but not in this county
+    job = _confirm(job, officer)
+    assert job.status == ImportStatus.APPLIED, job.error
+    assert "库中数据自预检以来未变，沿用预检结果" in [label for label, _ in job.counts["timings"]]
+    assert _phones()[v2[0]["证件号码"]] == "13800000001"
+
+
+def test_a_person_of_the_file_registered_in_another_county_after_the_preview_refuses_the_stored_plan_R_INT_02_R_OPS_04(
+    county, personas, xlsx, family, monkeypatch, other_county
+):
+    from fangpin.registry import services as registry
+
+    monkeypatch.setattr(jobs, "PLAN_REUSE_MIN_ROWS", 0)
+    officer = personas["county_officer"]
+    v1, v2 = _versions(family)
+    _confirm(_check(county, xlsx(v1), officer), officer)
+    newcomer = family("3406211002019003", "赵新来")
+    job = _check(county, xlsx(v2 + newcomer), officer)
+    assert job.counts["households"]["create"] == 1
+    # Meanwhile the other county registers one of the newcomers.
+    spouse = newcomer[1]
+    registry.add_member(None, other_county, {"name": spouse["姓名"], "id_number": spouse["证件号码"], "sex": "女",
+                                             "relation": "之女", "birth_date": "1971-09-10"})
+    job = _confirm(job, officer)
+    assert job.status == ImportStatus.FAILED and STALE in job.error
+    assert not Household.objects.filter(number="3406211002019003").exists()
