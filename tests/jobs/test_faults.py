@@ -23,7 +23,6 @@ from fangpin.interop import jobs, services
 from fangpin.interop.models import ImportJob, ImportStatus
 from fangpin.interop.tasks import apply_import, check_import
 from fangpin.jobs import heartbeat
-from fangpin.jobs import services as background
 from fangpin.jobs.models import JobState
 from fangpin.registry.models import Household, Member
 
