@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from fangpin.accounts.scoping import in_scope, scope_filter
+from fangpin.areas.locks import county_write_lock
 from fangpin.audit.services import record
 from fangpin.policy.idnumbers import mask_id_number
 from fangpin.validation import Errors, scrub, text
@@ -189,6 +190,8 @@ def _execute(actor, move: MoveRequest) -> None:
     member = Member.objects.select_for_update().select_related("household").get(pk=move.holder_member_id)
     source = member.household
     target = move.target_household
+    for code in (source.division_code, target.division_code):  # an import applying in either county keeps it out (R-OPS-04)
+        county_write_lock(code)
     relation = move.details.get("relation") or member.relation
     if relation in ("户主", "配偶") and target.members.filter(active=True, relation=relation).exclude(pk=member.pk).exists():
         raise ValidationError({"relation": f"迁入户已有{relation}"})
