@@ -35,9 +35,11 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from fangpin.areas.locks import is_busy_error
 
 from . import heartbeat, kinds
 from .models import ACTIVE_STATES, Job, JobState
@@ -111,9 +113,14 @@ def report(job: Job, pct: int, phase: str) -> None:
     job.progress, job.phase = pct, phase[:100]
     heartbeat.write(job.token, job.attempt, pct, job.phase)
     if not connection.in_atomic_block:
-        Job.objects.filter(pk=job.pk, attempt=job.attempt, state=JobState.RUNNING).update(
-            progress=pct, phase=job.phase, heartbeat_at=timezone.now()
-        )
+        try:
+            Job.objects.filter(pk=job.pk, attempt=job.attempt, state=JobState.RUNNING).update(
+                progress=pct, phase=job.phase, heartbeat_at=timezone.now()
+            )
+        except OperationalError as exc:  # SQLite held by an import for longer than the busy timeout: the file has it
+            if not is_busy_error(exc):
+                raise
+            log.info("job %s: progress kept in its heartbeat file only (database busy)", job.pk)
 
 
 class Reporter:
