@@ -50,6 +50,9 @@ def media(tmp_path):
     work = root / "interop" / "work" / "7" / "rows.parquet"
     work.parent.mkdir(parents=True)
     work.write_bytes(b"scratch")
+    beat = root / "jobs" / "3f2a.json"
+    beat.parent.mkdir()
+    beat.write_text('{"at": 0}', encoding="utf-8")
     return root
 
 
@@ -96,7 +99,7 @@ def test_sqlite_backup_while_another_connection_writes_then_restore_into_a_new_d
     assert _count(copy, EVENTS) == copied_events
     assert _count(copy, Household._meta.db_table) == manifest["counts"][Household._meta.db_table] == 4
     copy.close()
-    assert manifest["media"]["files"] == 1  # the dry run's scratch is left out
+    assert manifest["media"]["files"] == 1  # the dry run's scratch and the job heartbeats are left out
     for name, meta in manifest["files"].items():
         assert len(meta["sha256"]) == 64 and (backup.path / name).stat().st_size == meta["bytes"]
     assert oct((backup.path / "database.sqlite3").stat().st_mode & 0o777) == "0o600"
@@ -112,7 +115,7 @@ def test_sqlite_backup_while_another_connection_writes_then_restore_into_a_new_d
     con_live.close()
     con_new.close()
     assert (new / "media" / "interop" / "imports" / "2026" / "01" / "监测对象.xlsx").read_bytes() == b"PK\x03\x04 workbook bytes"
-    assert not (new / "media" / "interop" / "work").exists()
+    assert not (new / "media" / "interop" / "work").exists() and not (new / "media" / "jobs").exists()
 
     # A second restore over the restored data is refused and changes nothing; --force keeps the old data aside.
     stamp = (new / "fangpin.sqlite3").stat().st_mtime_ns

@@ -6,8 +6,8 @@ A backup is one folder ``fangpin-YYYYMMDD-HHMMSS`` holding
   read snapshot, while the server and the worker keep writing — WAL readers do not block writers) or
   ``database.pgdump`` (PostgreSQL: ``pg_dump -Fc`` run inside a snapshot exported by a REPEATABLE READ
   transaction, the same snapshot the manifest's figures are read in);
-- ``media.tar``: uploads and generated files (``MEDIA_ROOT``) except the import work folders, which are
-  scratch data of dry runs (an officer gets them back with 重新预检). The database is copied first, so
+- ``media.tar``: uploads and generated files (``MEDIA_ROOT``) except scratch (``MEDIA_EXCLUDED``: the
+  import work folders, job heartbeat files). The database is copied first, so
   every file a copied row names is already on disk when the folder is archived;
 - ``manifest.json``: when, which database kind, the applied migrations, the row count of every table of
   the copy, the newest audit event, and the SHA-256 and size of each file.
@@ -46,7 +46,9 @@ SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
 MEDIA_FILE = "media.tar"
 NAME_PREFIX = "fangpin-"
-MEDIA_EXCLUDED = ("interop/work",)
+# Scratch, not data: the checked rows of import dry runs (an officer gets them back with 重新预检) and the
+# heartbeat files of running jobs (rewritten every few seconds; a restored job is judged by its database row).
+MEDIA_EXCLUDED = ("interop/work", "jobs")
 PARTIAL_MAX_AGE = 24 * 3600  # a half-written backup this old was left by a crash: removed by the next run
 
 
@@ -339,18 +341,24 @@ def _tar_media(media_root: Path, target: Path) -> dict:
                 rel_folder = Path(folder).relative_to(media_root).as_posix()
                 rel_folder = "" if rel_folder == "." else rel_folder
                 dirs[:] = sorted(d for d in dirs if not _excluded(f"{rel_folder}/{d}".lstrip("/")))
-                for name in sorted([*dirs, *names]):
-                    rel = f"{rel_folder}/{name}".lstrip("/")
+                for name in dirs:
+                    tar.addfile(tar.gettarinfo(os.path.join(folder, name), arcname=f"media/{rel_folder}/{name}".replace("//", "/")))
+                for name in sorted(names):
+                    path, arcname = os.path.join(folder, name), f"media/{rel_folder}/{name}".replace("//", "/")
                     try:
-                        info = tar.gettarinfo(os.path.join(folder, name), arcname=f"media/{rel}")
-                        if info.isreg():
-                            with open(os.path.join(folder, name), "rb") as fh:
-                                tar.addfile(info, fh)
-                            files += 1
-                            size += info.size
-                        else:
-                            tar.addfile(info)
-                    except FileNotFoundError:  # removed while the folder was archived (e.g. a finished job's scratch)
+                        if os.path.islink(path):
+                            tar.addfile(tar.gettarinfo(path, arcname=arcname))
+                            continue
+                        with open(path, "rb") as fh:
+                            # Size and mode of the file opened, not of the path: a file replaced meanwhile
+                            # (written to a temporary name, then renamed over) is archived whole, as it was.
+                            info = tar.gettarinfo(arcname=arcname, fileobj=fh)
+                            if not info.isreg():
+                                continue
+                            tar.addfile(info, fh)
+                        files += 1
+                        size += info.size
+                    except FileNotFoundError:  # removed while the folder was archived
                         continue
     return {"files": files, "bytes": size, "excluded": list(MEDIA_EXCLUDED)}
 
