@@ -46,6 +46,7 @@ MONEY_PARTS = (
 SIMPLE_PARTS = ("production_income", "production_expense", "insurance_payout", "eligible_out_of_pocket")
 MEMBER_TEXT_FIELDS = ("name", "relation", "ethnicity", "political", "education", "student_status", "health", "labour", "person_number", "phone")
 MEMBER_BOOL_FIELDS = ("medical_insurance", "serious_illness_insurance", "pension_insurance")
+DIFF_ROWS = 200_000  # member rows compared with their stored fields at a time (bounded memory, R-OPS-05)
 
 
 @dataclass
@@ -153,7 +154,10 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
     rows = rows.filter(pl.col("_hkey").is_in(targets["_hkey"].implode())).with_columns(
         pl.col("_hkey").replace_strict(targets["_hkey"], targets["h_id"], default=None, return_dtype=pl.Int64).alias("target_h_id")
     )
-    members = state.members.with_columns(pl.col("household_id").alias("e_household_id"))
+    # Only the keys of the county's members are joined to all rows; their stored fields are joined a
+    # slice at a time where they are compared (``_member_changes``), so a re-import never holds a
+    # second copy of the county's members.
+    members = state.members.select("id_number", "m_id", pl.col("household_id").alias("e_household_id"))
     rows = _left_join(rows, members, left_on=["m_id_number"], right_on=["id_number"])
     move_requests = _check_other_counties(rows, hh, state, header, prep.grain, issues)
     _check_members_against_db(rows, hh, state, prep, options, header, issues)
@@ -552,8 +556,14 @@ def _member_changes(plan: Plan, rows: pl.DataFrame, state: CountyState, prep: Pr
         exprs[f"x:{name}"] = (pl.col(f"mx_{key}"), old)
     if not existing.height:
         return out
-    flags = existing.with_columns([(new.fill_null("") != old.fill_null("")).alias(f"d_{n}") for n, (new, old) in exprs.items()])
-    changed = flags.filter(pl.any_horizontal([pl.col(f"d_{n}") for n in exprs]))
+    stored = state.members.drop("id_number", "household_id")
+    parts = []
+    for start in range(0, existing.height, DIFF_ROWS):
+        part = existing.slice(start, DIFF_ROWS).join(stored, on="m_id", how="left")
+        flags = part.with_columns([(new.fill_null("") != old.fill_null("")).alias(f"d_{n}") for n, (new, old) in exprs.items()])
+        parts.append(flags.filter(pl.any_horizontal([pl.col(f"d_{n}") for n in exprs])))
+        del part, flags
+    changed = pl.concat(parts, how="vertical")
     if not changed.height:
         return out
     names = list(exprs)
