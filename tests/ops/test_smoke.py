@@ -130,6 +130,9 @@ class Stack:
                 proc.wait(timeout=10)
 
 
+SEEN: dict = {}  # the last answer of each poll, shown when a wait times out
+
+
 def _wait(what: str, check, timeout: float, stack: Stack, poll: float = 0.3):
     deadline = time.monotonic() + timeout
     while True:
@@ -138,7 +141,7 @@ def _wait(what: str, check, timeout: float, stack: Stack, poll: float = 0.3):
         value = check()
         if value:
             return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {SEEN}\n{stack.log('worker')[-3000:]}"
         time.sleep(poll)
 
 
@@ -184,7 +187,7 @@ def test_production_stack_serves_login_import_and_export_and_stops_cleanly_R_OPS
                 return None
             return r if r.status_code == 200 else None
 
-        page = _wait("gunicorn to answer", login_page, 60, stack)
+        page = _wait("gunicorn to answer", login_page, 180, stack)
         # DEBUG is off: collected, content-hashed static files, cached for good.
         css = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page.text)
         assert css, "the login page does not use the collected, hashed stylesheet"
@@ -214,12 +217,12 @@ def test_production_stack_serves_login_import_and_export_and_stops_cleanly_R_OPS
 
         def job_status(*wanted):
             def check():
-                job = web.get(f"{url}/api/interop/imports/{job_id}", timeout=30).json()
+                job = SEEN["import"] = web.get(f"{url}/api/interop/imports/{job_id}", timeout=30).json()
                 assert job["status"] not in ("failed", "rejected"), (job, stack.log("worker")[-3000:])
                 return job if job["status"] in wanted else None
             return check
 
-        job = _wait("the dry run", job_status("checked"), 90, stack)
+        job = _wait("the dry run", job_status("checked"), 300, stack)
         assert job["counts"]["households"]["create"] == 2 and job["refused_households"] == 0, job
         detail = web.get(f"{url}/interop/imports/{job_id}/", timeout=30)
         assert "预检结果（尚未写入）" in detail.text
@@ -229,7 +232,7 @@ def test_production_stack_serves_login_import_and_export_and_stops_cleanly_R_OPS
         r = web.post(f"{url}/interop/imports/{job_id}/apply/", data={"csrfmiddlewaretoken": _csrf(detail.text)},
                      allow_redirects=False, timeout=30)
         assert r.status_code == 302
-        _wait("the apply", job_status("applied"), 90, stack)
+        _wait("the apply", job_status("applied"), 300, stack)
         assert "导入结果" in web.get(f"{url}/interop/imports/{job_id}/", timeout=30).text
         assert web.get(f"{url}/api/households", timeout=30).json()["total"] == before + 2
         found = web.get(f"{url}/api/households", params={"q": numbers[0]}, timeout=30).json()
@@ -242,11 +245,11 @@ def test_production_stack_serves_login_import_and_export_and_stops_cleanly_R_OPS
         export_id = int(re.search(r"导出#(\d+)", r.text).group(1))
 
         def export_done():
-            job = web.get(f"{url}/api/interop/exports/{export_id}", timeout=30).json()
+            job = SEEN["export"] = web.get(f"{url}/api/interop/exports/{export_id}", timeout=30).json()
             assert job["status"] != "failed", (job, stack.log("worker")[-3000:])
             return job if job["status"] == "done" else None
 
-        _wait("the export", export_done, 90, stack)
+        _wait("the export", export_done, 300, stack)
         r = web.get(f"{url}/interop/exports/{export_id}/", timeout=60)
         assert r.status_code == 200 and r.content[:2] == b"PK"
         sheet = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).active
