@@ -2,12 +2,14 @@
 
 from django.db import migrations
 
-# The import's own status -> the state of its background job.
+# The import's own status -> the state of its background job. Work still in progress was either waiting
+# in the task queue (the worker is stopped for an upgrade) or cut off: queued, its task (which carries no
+# attempt) runs it after the upgrade, and a job with no task left is interrupted by the sweeper.
 IMPORT_STATES = {
-    "uploaded": "queued", "checking": "running", "applying": "running",
+    "uploaded": "queued", "checking": "queued", "applying": "queued",
     "checked": "succeeded", "applied": "succeeded", "rejected": "failed", "failed": "failed",
 }
-EXPORT_STATES = {"queued": "queued", "running": "running", "done": "succeeded", "failed": "failed"}
+EXPORT_STATES = {"queued": "queued", "running": "queued", "done": "succeeded", "failed": "failed"}
 
 
 def _token():
@@ -17,6 +19,9 @@ def _token():
 
 
 def forward(apps, schema_editor):
+    from django.utils import timezone
+
+    now = timezone.now()  # the worker gets the full waiting time to take up what is still queued
     Job = apps.get_model("jobs", "Job")
     ImportJob = apps.get_model("interop", "ImportJob")
     ExportJob = apps.get_model("interop", "ExportJob")
@@ -27,7 +32,8 @@ def forward(apps, schema_editor):
             kind="import", owner_id=imp.uploaded_by_id, scope_code=imp.county.code, state=state,
             attempt=2 if imp.status in ("applying", "applied") else 1, token=_token(),
             progress=imp.progress, phase=imp.progress_label[:100],
-            error=imp.error if state == "failed" else "", queued_at=imp.checked_at or imp.created_at,
+            error=imp.error if state == "failed" else "",
+            queued_at=now if state == "queued" else imp.checked_at or imp.created_at,
             started_at=None if state == "queued" else last, heartbeat_at=None if state == "queued" else last,
             finished_at=last if state in ("succeeded", "failed") else None,
         )
@@ -37,7 +43,8 @@ def forward(apps, schema_editor):
         state = EXPORT_STATES.get(exp.status, "failed")
         job = Job.objects.create(
             kind="export", owner_id=exp.created_by_id, scope_code=exp.county.code, state=state, token=_token(),
-            progress=exp.progress, error=exp.error if state == "failed" else "", queued_at=exp.created_at,
+            progress=exp.progress, error=exp.error if state == "failed" else "",
+            queued_at=now if state == "queued" else exp.created_at,
             started_at=None if state == "queued" else exp.created_at,
             heartbeat_at=None if state == "queued" else (exp.finished_at or exp.created_at),
             finished_at=exp.finished_at if state in ("succeeded", "failed") else None,
