@@ -228,7 +228,8 @@ TASKS = {
         "BACKEND": os.environ.get("FANGPIN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
-# An import job waiting or running with no progress for this long is shown as interrupted.
+# A background job (of any kind) still waiting for a worker after this long is shown as interrupted;
+# a running one after FANGPIN_JOB_DEAD_SECONDS (default 300) without a heartbeat (fangpin.jobs.services).
 FANGPIN_IMPORT_STALL_SECONDS = int(os.environ.get("FANGPIN_IMPORT_STALL_SECONDS", "1800"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -88,11 +88,6 @@ def sha256_of(fileobj) -> tuple[str, int]:
 # --- progress and interrupted jobs (fangpin.jobs) ---------------------------------------------------
 
 
-def read_progress(job: ImportJob) -> tuple[int, str]:
-    """(percent, phase) as the worker last reported it (its heartbeat file while the job runs)."""
-    return job.live_progress
-
-
 def mark_if_stalled(record) -> bool:
     """An import or export waiting or running in the background whose worker has gone silent is marked
     interrupted (an import becomes 导入失败 with "已视为中断", an export 已中断), so the officer can run it
