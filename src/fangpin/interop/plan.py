@@ -649,7 +649,9 @@ def _income_changes(plan: Plan, hh, rows, state: CountyState, prep: Prepared, op
     base_keys = [k for k in present if FIELDS[k].scope == "income"]
     elim_keys = [k for k in present if FIELDS[k].scope == "income_elim"]
     counts = rows.group_by("_hkey").agg(pl.len().alias("_members"))
-    frame = hh.join(counts, on="_hkey", how="left")
+    # Only the columns the income blocks read: the joins below copy what they are given.
+    needed = [c for c in hh.columns if c.startswith("h_") or c in ("_hkey", "_first_row", "eliminated_on")]
+    frame = hh.select(needed).join(counts, on="_hkey", how="left")
     latest = (
         state.incomes.filter(pl.col("purpose") == "regular").group_by("household_id").agg(pl.col("year").max().alias("_latest_year"))
     )

@@ -182,10 +182,14 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
     if grain == "household":
         member_present |= {"id_number", "name", "relation"} | ({"person_number"} if "head_person_number" in present else set())
     df = _member_columns(df, present, member_present, grain, header, issues)
+    # The member checks are evaluated now, so the file's raw member columns (text copies) can go: only
+    # the normalised ``m_*`` columns and the household columns (still compact) go on (R-OPS-05).
+    issues.flush()
+    household_keys = [k for k in sorted(present) if is_household_field(k)]
+    df = df.select(["_row", "_hkey", *[c for c in df.columns if c.startswith(("m_", "mx_"))], *household_keys])
 
     # --- household fields: repeated on every member row, so checked for agreement on the raw text
     # and then normalised once per household (its first row) --------------------------------------
-    household_keys = [k for k in sorted(present) if is_household_field(k)]
     keyed = df.filter(pl.col("_hkey").is_not_null()) if df["_hkey"].null_count() else df  # no copy when all rows have one
     if grain == "person":
         sizes = _check_household_consistency(keyed, household_keys, header, issues)
