@@ -260,7 +260,7 @@ def _read_windows(path: Path, spec: TableSpec, scanned) -> Table:
     parts: list[pl.DataFrame] = []
     numeric: dict[int, set[int]] = {}
     compact = _Compactor(spec.compact)
-    for window in xlsx.windows(path, sheet, after_row=header_row, window_bytes=spec.window_bytes):
+    for window in _ahead(xlsx.windows(path, sheet, after_row=header_row, window_bytes=spec.window_bytes)):
         reader = fastexcel.read_excel(window.workbook)
         load_cols = sorted({0, *wanted})
         dtypes = {i: "string" for i in load_cols if wanted.get(i) not in exact}
@@ -308,6 +308,54 @@ def _read_windows(path: Path, spec: TableSpec, scanned) -> Table:
         {**{col(pos): pl.Series([], dtype=pl.String) for pos in keep}, "_row": pl.Series([], dtype=pl.Int64)}
     )
     return Table(frame=frame, headers=headers, header_row=header_row, sheet_name=str(sheet), numeric_cells=numeric)
+
+
+def _ahead(items):
+    """The items of a generator, the next one made in a second thread while the caller works on the
+    current one (cutting the next window overlaps parsing this one; at most one waits in between)."""
+    import queue
+    import threading
+
+    box: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", done))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            box.put(("error", exc))
+        finally:
+            items.close()
+
+    worker = threading.Thread(target=produce, name="ingest-windows", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.1)
 
 
 _COLUMN_NAME = re.compile(r"^__UNNAMED__(\d+)$")
