@@ -9,7 +9,10 @@ title rows, number cells for phones and dates, text ID numbers) and reused. Each
 in a fresh child process on a throwaway database (a temporary SQLite file; ``createdb``/``dropdb`` on
 127.0.0.1:5432 as user postgres) and times, for a first import and for a re-import of the same file:
 the dry run (read, check, diff, save preview) and the apply (re-plan against the database, write in
-one transaction). Peak memory is the child's maximum resident set size.
+one transaction). Peak memory is the child's maximum resident set size, given per run (first import,
+re-import) and per phase (sampled every 20 ms); beside it, in the same run and a process of its own,
+the time and peak memory fastexcel needs merely to read the same workbook whole (``--reader-only``
+measures only that), which is the floor any whole-sheet read would have to stand on.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -139,6 +143,67 @@ def generate(path: Path, rows_wanted: int, seed: int = 2026) -> int:
     return count
 
 
+def _status_mb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def _reset_peak() -> None:
+    """Start a new peak (VmHWM) for this process (Linux: clear_refs 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+class RssSampler:
+    """Resident memory every ``interval`` seconds, to give each phase of a run its peak."""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval, self.samples, self.stop = interval, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stop.is_set():
+            self.samples.append((time.monotonic(), _status_mb("VmRSS")))
+            self.stop.wait(self.interval)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def peak(self, start: float, end: float) -> int:
+        return max((mb for t, mb in self.samples if start <= t <= end), default=0)
+
+    def phases(self, start: float, timings) -> list:
+        """[(label, seconds, peak MB)] for consecutive phases starting at ``start``."""
+        out, t = [], start
+        for label, seconds in timings or []:
+            out.append((label, seconds, self.peak(t, t + seconds)))
+            t += seconds
+        return out
+
+
+def reader_only(file: str) -> None:
+    """Time and peak memory of fastexcel reading the whole sheet as text (no import around it)."""
+    import fastexcel
+    import polars as pl
+
+    t0 = time.monotonic()
+    frame = pl.from_arrow(fastexcel.read_excel(file).load_sheet(0, header_row=None, eager=True, dtypes="string"))
+    seconds = time.monotonic() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": frame.height, "seconds": round(seconds, 1), "peak_rss_mb": round(peak)}), flush=True)
+
+
 def child(db: str, file: str, county: str, runs: int) -> None:
     """Run inside a fresh process with the database environment already set."""
     import django
@@ -159,9 +224,11 @@ def child(db: str, file: str, county: str, runs: int) -> None:
         create_division(None, parent=None, level=Level.COUNTY, code=county, name="濉溪县", profile_key="suixi")
     county_obj = Division.objects.get(code=county)
     results = []
+    sampler = RssSampler().__enter__()
     for run in range(runs):
         with open(file, "rb") as fh:
             job = services.start_import(None, county_obj, fh, name=Path(file).name, enqueue=False)
+        _reset_peak()
         t0 = time.monotonic()
         job = jobs.run_check(job.pk)
         t1 = time.monotonic()
@@ -172,12 +239,17 @@ def child(db: str, file: str, county: str, runs: int) -> None:
         t2 = time.monotonic()
         if job.status != "applied":
             raise SystemExit(f"apply failed: {job.error}")
+        check_timings, apply_timings = job.preview.get("timings"), job.counts.get("timings")
         results.append({
+            "peak_rss_mb": _status_mb("VmHWM"),
+            "check_memory": sampler.phases(t0, check_timings),
+            "apply_memory": sampler.phases(t2 - sum(s for _, s in apply_timings or []), apply_timings),
             "run": "first import" if run == 0 else "re-import (same file)", "rows": job.row_count,
             "check_s": round(t1 - t0, 1), "apply_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
-            "check_phases": job.preview.get("timings"), "apply_phases": job.counts.get("timings"),
+            "check_phases": check_timings, "apply_phases": apply_timings,
             "households": job.counts["households"], "members": {k: job.counts["members"][k] for k in ("create", "update", "unchanged", "refused")},
         })
+    sampler.__exit__(None, None, None)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"db": db, "results": results, "peak_rss_mb": round(peak)}, ensure_ascii=False), flush=True)
 
@@ -206,6 +278,15 @@ def run_db(db: str, file: Path, county: str, runs: int) -> dict:
         subprocess.run(["rm", "-rf", tmp], check=False)
 
 
+def run_reader_only(file: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--whole-read-child", "--file", str(file)], check=True, capture_output=True, text=True)
+    return json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
+
+
+def _phase_text(phases) -> str:
+    return ", ".join(f"{label} {seconds}s/{mb}MB" for label, seconds, mb in phases)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -213,10 +294,16 @@ def main() -> None:
     parser.add_argument("--county", default="340621")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--runs", type=int, default=2, help="1 = first import only; 2 = also re-import the same file")
-    parser.add_argument("--child")
+    parser.add_argument("--reader-only", action="store_true", help="only time fastexcel reading the workbook whole")
+    parser.add_argument("--no-reader", action="store_true", help="skip timing fastexcel reading the workbook whole")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--whole-read-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.file, args.county, args.runs)
+        return
+    if args.whole_read_child:
+        reader_only(args.file)
         return
     if args.file:
         file = Path(args.file)
@@ -226,14 +313,19 @@ def main() -> None:
             file.parent.mkdir(parents=True, exist_ok=True)
             generate(file, args.rows)
     print(f"file: {file} ({file.stat().st_size / 1e6:.0f} MB), {os.cpu_count()} CPU", flush=True)
+    if not args.no_reader:
+        whole = run_reader_only(file)
+        print(f"fastexcel reading the whole workbook as text (no import): {whole['seconds']}s, peak RSS {whole['peak_rss_mb']} MB", flush=True)
+    if args.reader_only:
+        return
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         result = run_db(db, file, args.county, args.runs)
         for r in result["results"]:
             print(f"{db:8s} {r['run']:22s} rows={r['rows']} check={r['check_s']}s apply={r['apply_s']}s total={r['total_s']}s "
-                  f"households={r['households']} members={r['members']}", flush=True)
-            print(f"{'':8s} dry run: {r['check_phases']}", flush=True)
-            print(f"{'':8s} apply:   {r['apply_phases']}", flush=True)
-        print(f"{db:8s} peak RSS {result['peak_rss_mb']} MB", flush=True)
+                  f"peak RSS {r['peak_rss_mb']} MB households={r['households']} members={r['members']}", flush=True)
+            print(f"{'':8s} dry run: {_phase_text(r['check_memory'])}", flush=True)
+            print(f"{'':8s} apply:   {_phase_text(r['apply_memory'])}", flush=True)
+        print(f"{db:8s} peak RSS {result['peak_rss_mb']} MB (whole child process)", flush=True)
 
 
 if __name__ == "__main__":
