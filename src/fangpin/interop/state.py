@@ -2,7 +2,7 @@
 
 Reading a million rows through Python cursor objects costs seconds per column, so the frames are
 read natively where the database allows it: ``COPY … TO STDOUT`` (CSV) on PostgreSQL, the ADBC
-SQLite driver (Arrow) on an SQLite file. Other cases (an in-memory SQLite test database) fall back
+SQLite driver (Arrow) on an SQLite file, run in a child process (``sqlite_arrow``). Other cases (an in-memory SQLite test database) fall back
 to a plain cursor. Every column arrives as text; callers cast what they need.
 
 Each frame also carries the values in the national system's text form (``n_<field key>``), worked
@@ -22,6 +22,7 @@ from django.db import connection
 from fangpin.areas.models import Division
 from fangpin.policy.income import INCOME_FIELDS
 
+from . import sqlite_arrow
 from .layouts import FIELDS, value_aliases
 
 YES, NO = "是", "否"
@@ -84,23 +85,13 @@ def fetch_frame(sql: str, params: list, columns: list[str]) -> pl.DataFrame:
 
 
 def adbc_frame(path: str, sql: str, columns: list[str]) -> pl.DataFrame | None:
-    """Read an SQLite file through the ADBC driver (Arrow, no Python row objects); None if unavailable."""
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
+    """Read an SQLite file through the ADBC driver (Arrow, no Python row objects), in a child process
+    (``sqlite_arrow``: the driver's own copy of SQLite must never open the file in this process); None
+    if unavailable."""
+    timeout_ms = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 20)) * 1000)
+    frame = sqlite_arrow.read(path, sql, timeout_ms)
+    if frame is None:
         return None
-    with adbc.connect(path) as conn:
-        cur = conn.cursor()
-        try:
-            # Wait for locks as Django's own connections do: in WAL mode a reader is still refused for a
-            # moment while another process opens the database or checkpoints it on closing (every request
-            # of the web server opens and closes one), and without a timeout the dry run failed then.
-            timeout_ms = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 20)) * 1000)
-            cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-            cur.execute(sql)
-            frame = pl.DataFrame(cur.fetch_arrow())
-        finally:
-            cur.close()
     if frame.width != len(columns):
         return None
     frame.columns = columns
