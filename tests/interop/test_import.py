@@ -297,3 +297,48 @@ def test_member_rows_disagreeing_on_a_stored_household_value_still_refuse_R_INT_
     refused = job.issues.get(level="refused")
     assert refused.column == "户联系电话" and "不一致" in refused.message
     assert not job.issues.filter(column="人均纯收入").exists()
+
+
+def test_member_columns_kept_as_other_national_fields_are_imported_and_a_reimport_changes_nothing_R_INT_02(county, xlsx, family):
+    """Member columns stored as "国家系统其他字段" (``store: member.extra`` in layouts.json) reach the
+    member's extra on import; re-importing the same file finds nothing to change."""
+    rows = family()
+    rows[0].update({"证件类型": "居民身份证", "务工所在地": "江苏省苏州市", "是否会讲普通话": "是", "享受低保政策情况": "农村低保"})
+    rows[1].update({"证件类型": "居民身份证", "务工所在地": "", "是否会讲普通话": "否", "享受低保政策情况": "未享受"})
+    rows[2].update({"证件类型": "", "务工所在地": "", "是否会讲普通话": "", "享受低保政策情况": ""})
+    path = xlsx(rows)
+    job = _apply(_check(county, path))
+    assert job.status == ImportStatus.APPLIED, job.error
+    members = {m.name: m for m in Member.objects.filter(household__number="3406211002019001")}
+    head, spouse, child = members["张建国"], members["李秀兰"], members["张小明"]
+    assert head.extra == {"证件类型": "居民身份证", "务工所在地": "江苏省苏州市", "是否会讲普通话": "是", "享受低保政策情况": "农村低保"}
+    assert head.dibao is True
+    assert spouse.extra == {"证件类型": "居民身份证", "是否会讲普通话": "否", "享受低保政策情况": "未享受"}
+    assert spouse.dibao is False
+    assert child.extra == {} and child.dibao is False
+
+    events = Event.objects.count()
+    again = _check(county, path)
+    assert again.status == ImportStatus.CHECKED, again.error
+    assert again.counts["households"] == {"create": 0, "update": 0, "unchanged": 1, "refused": 0}
+    assert again.counts["members"]["update"] == 0 and again.counts["members"]["unchanged"] == 3
+    again = _apply(again)
+    assert again.status == ImportStatus.APPLIED, again.error
+    assert Event.objects.count() == events
+    assert Member.objects.get(pk=head.pk).extra == head.extra
+
+
+def test_a_changed_other_national_member_field_updates_the_member_extra_R_INT_02(county, xlsx, family):
+    rows = family()
+    rows[0].update({"证件类型": "居民身份证", "务工所在地": "江苏省苏州市"})
+    _apply(_check(county, xlsx(rows)))
+    rows[0].update({"务工所在地": "浙江省杭州市"})
+    job = _check(county, xlsx(rows))
+    assert job.counts["members"]["update"] == 1 and job.counts["households"]["update"] == 1
+    job = _apply(job)
+    assert job.status == ImportStatus.APPLIED, job.error
+    head = Member.objects.get(name="张建国")
+    assert head.extra == {"证件类型": "居民身份证", "务工所在地": "浙江省杭州市"}
+    event = Event.objects.get(action="household.import_update")
+    assert event.before[f"成员张建国（{head.id_number}）"] == {"务工所在地": "江苏省苏州市"}
+    assert event.after[f"成员张建国（{head.id_number}）"] == {"务工所在地": "浙江省杭州市"}

@@ -549,11 +549,11 @@ def _member_changes(plan: Plan, rows: pl.DataFrame, state: CountyState, prep: Pr
         name = FIELDS[key].header
         stored = pl.col("x").struct.field(name)
         if key in statuses:
+            # Both sides in the text our export writes: an empty status cell means what its flag says.
             flag, yes, dy, dn = statuses[key]
-            old = dibao_text(pl.col(flag), stored, yes, dy, dn)
+            exprs[f"x:{name}"] = (dibao_text(pl.col(f"m_{flag}"), pl.col(f"mx_{key}"), yes, dy, dn), dibao_text(pl.col(flag), stored, yes, dy, dn))
         else:
-            old = stored.fill_null("")
-        exprs[f"x:{name}"] = (pl.col(f"mx_{key}"), old)
+            exprs[f"x:{name}"] = (pl.col(f"mx_{key}"), stored.fill_null(""))
     if not existing.height:
         return out
     stored = state.members.drop("id_number", "household_id")

@@ -218,7 +218,8 @@ def prepare(table: Table, *, county, profile, today: dt.date) -> Prepared:
             header("risk_resolved_again"), WARNING,
         )
 
-    member_cols = [c for c in df.columns if c.startswith("m_")]
+    # Normalised member fields (``m_*``) and the member columns stored in its extra (``mx_*``).
+    member_cols = [c for c in df.columns if c.startswith(("m_", "mx_"))]
     if grain == "person":
         _check_structure(df, hdf, present, header, issues)
     _check_duplicate_keys(df, grain, header, issues)
