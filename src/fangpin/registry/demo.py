@@ -65,6 +65,9 @@ ORDINARY_WITH_INCOME = 0.3
 # A few ordinary households below the line that nobody has found yet (for the warning rules).
 HIDDEN_RISK_SHARE = 0.003
 MONITORING_STARTED = dt.date(2021, 7, 1)
+# Apps above the registry add their demo data here from their AppConfig.ready: callables
+# (county, as_of, seed) -> None, run set-based in build_demo's transaction after the demo accounts exist.
+DEMO_STEPS: list = []
 
 
 class DemoError(Exception):
@@ -987,6 +990,8 @@ def build_demo(
             "profile": profile.key, "seed": seed, "as_of": as_of, **gen.stats, "divisions": n_divisions,
         })
         ensure_demo_users(county)
+        for step in DEMO_STEPS:
+            step(county, as_of, seed)
     if analyze:
         analyze_tables()
     return DemoResult(county, True, divisions=n_divisions, seconds=time.monotonic() - started,
