@@ -237,6 +237,32 @@ def date(value, field: str, label: str, errors: ErrorMap, *, required: bool = Tr
     return day
 
 
+# --- people ---------------------------------------------------------------------------------------
+
+
+def people(raw, field: str, label: str, errors: ErrorMap, *, minimum: int = 1) -> list[dict]:
+    """Named people who did something together, such as a home verification by two people (两人同行):
+    a list of ``{"name", "unit"}`` dicts or text with one person a line ("姓名 单位/身份"). Blank
+    names are dropped; a repeated name or fewer than ``minimum`` people is refused."""
+    if isinstance(raw, str):
+        raw = [line for line in scrub(raw).splitlines() if line.strip()]
+    found = []
+    for item in raw if isinstance(raw, list | tuple) else []:
+        if isinstance(item, dict):
+            name, unit = _clean_str(item.get("name")), _clean_str(item.get("unit"))
+        else:
+            parts = _clean_str(item).replace("，", " ").replace(",", " ").split(None, 1)
+            name, unit = (parts[0], parts[1].strip() if len(parts) > 1 else "") if parts else ("", "")
+        if name:
+            found.append({"name": name[:40], "unit": unit[:60]})
+    names = [p["name"] for p in found]
+    if len(set(names)) != len(names):
+        errors[field] = f"{label}姓名重复"
+    elif len(found) < minimum:
+        errors[field] = f"{label}不得少于{minimum}人（每行一人：姓名 单位/身份），现为{len(found)}人"
+    return found
+
+
 # --- phones and ID numbers ------------------------------------------------------------------------
 
 

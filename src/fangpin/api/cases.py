@@ -336,10 +336,10 @@ def public_status(request, reference: str, check_code: str):
     if count >= 10:
         return Status(429, {"detail": "查询过于频繁，请10分钟后再试"})
     cache.set(key, count + 1, 600)
-    case = selectors.find_by_reference(reference, check_code)
-    if case is None:
+    status = selectors.public_status_for(reference, check_code)
+    if status is None:
         return Status(404, {"detail": "未找到该受理编号，或查询码不正确"})
-    return Status(200, selectors.public_status(case))
+    return Status(200, status)
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="案件详情与办理进度")

@@ -155,6 +155,24 @@ def timeline(case: Case) -> list[CaseStep]:
     return list(case.steps.select_related("notice", "actor").prefetch_related("objections", "attachments").order_by("id"))
 
 
+# Other receipts with a reference number and check code (a lead's report …) are looked up on the same
+# public status page: their app registers ``(reference, check_code) -> dict | None`` here, answering
+# with the keys of ``public_status`` (and optionally ``reason_label``), never with personal data.
+PUBLIC_STATUS_LOOKUPS: list = []
+
+
+def public_status_for(reference: str, check_code: str) -> dict | None:
+    """The public status of whatever the reference names (a case, or a registered kind), or None."""
+    case = find_by_reference(reference, check_code)
+    if case is not None:
+        return public_status(case)
+    for lookup in PUBLIC_STATUS_LOOKUPS:
+        found = lookup(reference, check_code)
+        if found is not None:
+            return found
+    return None
+
+
 def find_by_reference(reference: str, check_code: str) -> Case | None:
     """Public status lookup: both the reference and its check code must match (not enumerable)."""
     reference = (reference or "").replace("\x00", "").strip().upper()

@@ -102,7 +102,9 @@ def _roles_text(roles) -> str:
     return "、".join(ROLE_LABELS.get(r, r) for r in roles)
 
 
-def _clean_files(files, errors: dict) -> list:
+def clean_files(files, errors: dict, label: str = "证明材料") -> list:
+    """Uploaded evidence checked against the allowed types and size (shared by every app that keeps
+    attachments); the problems go to ``errors["attachments"]``."""
     files = list(files or [])
     bad = []
     for f in files:
@@ -112,7 +114,7 @@ def _clean_files(files, errors: dict) -> list:
         elif f.size > MAX_ATTACHMENT_BYTES:
             bad.append(f"{f.name}（超过10MB）")
     if bad:
-        errors["attachments"] = "证明材料无法上传：" + "；".join(bad)
+        errors["attachments"] = f"{label}无法上传：" + "；".join(bad)
     return files
 
 
@@ -312,7 +314,8 @@ def _apply_effect(case: Case, actor, on: dt.date, filed_on: dt.date) -> str:
 # --- numbers ------------------------------------------------------------------------------------
 
 
-def _next_number(prefix: str, scope_code: str, year: int) -> int:
+def next_number(prefix: str, scope_code: str, year: int) -> int:
+    """The next number of a yearly series (case references, notices, lead references) of one division."""
     try:
         with transaction.atomic():
             CaseSequence.objects.get_or_create(prefix=prefix, scope_code=scope_code, year=year)
@@ -383,7 +386,7 @@ def _clean_application(case_household: Household, profile, data: dict, today: dt
     medical = _expense(data.get("medical_expense"), "medical_expense", "申请前12个月医疗自付支出", errors)
     other = _expense(data.get("other_rigid_expense"), "other_rigid_expense", "申请前12个月其他刚性支出", errors)
     can_repair = to_bool(data.get("can_repair_house"))
-    files = _clean_files(files, errors)
+    files = clean_files(files, errors)
     errors.raise_if_any()
     return {
         "applicant": applicant, "application_date": app_date, "reasons": reasons, "risk_types": risks,
@@ -454,7 +457,7 @@ def open_case(actor, household: Household, *, source: str = CaseSource.APPLICATI
                                    not_before=discovered_on if source == CaseSource.LEAD else None, files=files)
         if source == CaseSource.APPLICATION:
             discovered_on = clean["application_date"]
-    number = _next_number(proc.reference_prefix, profile.county_code, today.year)
+    number = next_number(proc.reference_prefix, profile.county_code, today.year)
     reference = f"{proc.reference_prefix}-{profile.county_code}-{today.year}-{number:06d}"
     total = working_calendar().add(discovered_on, proc.total_days, proc.total_unit)
     case = Case.objects.create(
@@ -508,29 +511,9 @@ def _h_application(case, step, row, actor, payload, today, files) -> str:
     return _apply_application(case, row, actor, clean, today, profile)
 
 
-def _clean_verifiers(raw, minimum: int, errors: dict) -> list[dict]:
-    if isinstance(raw, str):
-        raw = [line for line in raw.splitlines() if line.strip()]
-    people = []
-    for item in raw or []:
-        if isinstance(item, dict):
-            name, unit = str(item.get("name") or "").strip(), str(item.get("unit") or "").strip()
-        else:
-            parts = str(item).replace("，", " ").replace(",", " ").split(None, 1)
-            name, unit = (parts[0], parts[1].strip() if len(parts) > 1 else "") if parts else ("", "")
-        if name:
-            people.append({"name": name[:40], "unit": unit[:60]})
-    names = [p["name"] for p in people]
-    if len(set(names)) != len(names):
-        errors["verifiers"] = "核查组成员姓名重复"
-    elif len(people) < minimum:
-        errors["verifiers"] = f"核查组成员不得少于{minimum}人（每行一人：姓名 单位/身份），现为{len(people)}人"
-    return people
-
-
 def _h_verification(case, step, row, actor, payload, today, files) -> str:
     errors = Errors()
-    verifiers = _clean_verifiers(payload.get("verifiers"), step.min_verifiers, errors)
+    verifiers = validation.people(payload.get("verifiers"), "verifiers", "核查组成员", errors, minimum=step.min_verifiers)
     visit = validation.date(payload.get("visit_date"), "visit_date", "入户核实日期", errors, not_after=today,
                             not_before=case.application_date, before_label="申请日期 ")
     findings = validation.text(payload.get("findings"), "findings", "核实情况", errors, max_length=4000)
@@ -551,7 +534,7 @@ def _h_verification(case, step, row, actor, payload, today, files) -> str:
     if payload.get("other_rigid_expense") not in (None, ""):
         confirmed["other_rigid_expense"] = str(_expense(payload.get("other_rigid_expense"), "other_rigid_expense",
                                                         "其他刚性支出（核实）", errors))
-    files = _clean_files(files, errors)
+    files = clean_files(files, errors)
     errors.raise_if_any()
     profile = profile_for_county(case.division_code)
     declaration = {**case.declaration, **confirmed}
@@ -601,7 +584,7 @@ def _h_deliberation(case, step, row, actor, payload, today, files) -> str:
     attendees = validation.text(payload.get("attendees"), "attendees", "到会人员名单", errors, required=False,
                                 max_length=2000)
     minutes = validation.text(payload.get("minutes"), "minutes", "评议情况", errors, required=False, max_length=4000)
-    files = _clean_files(files, errors)
+    files = clean_files(files, errors)
     errors.raise_if_any()
     pf = profile.param("deliberation.presence_fraction")
     af = profile.param("deliberation.approval_fraction")
@@ -660,7 +643,7 @@ def _h_cross_check(case, step, row, actor, payload, today, files) -> str:
         errors["source"] = "比对来源只能是手工录入或预警比对"
     conclusion = validation.text(payload.get("conclusion"), "conclusion", "比对结论说明", errors, required=bool(found),
                                  max_length=2000)
-    files = _clean_files(files, errors)
+    files = clean_files(files, errors)
     errors.raise_if_any()
     names = _save_files(case, row, actor, files)
     row.payload = jsonable({"checked_on": checked, "items": results, "source": source, "conclusion": conclusion,
@@ -693,7 +676,7 @@ def _h_decision(case, step, row, actor, payload, today, files) -> str:
         errors["category"] = "纳入类别应为本县监测对象类别之一"
     elif not category_allowed(profile.data, category, case.household.category):
         errors["category"] = f"该户当前类别不能认定为{profile.category_names()[category]}"
-    files = _clean_files(files, errors)
+    files = clean_files(files, errors)
     errors.raise_if_any()
     names = _save_files(case, row, actor, files)
     row.payload = jsonable({"meeting_date": meeting, "decision": decision, "reason": reason, "note": note,
@@ -830,7 +813,7 @@ def publish_notice(actor, step_key: str, cases, *, starts_on, today: dt.date | N
         fail("starts_on", errors["starts_on"] + "（公示由本系统生成并张贴，不能倒签）")
     end = start + dt.timedelta(days=days - 1)
     prefix = NOTICE_PREFIX[kind]
-    n = _next_number(prefix, division_code, start.year)
+    n = next_number(prefix, division_code, start.year)
     name = _division_name(division_code)
     notice = Notice.objects.create(
         number=f"{prefix}-{division_code}-{start.year}-{n:03d}", kind=kind, procedure=locked[0].procedure,

@@ -30,7 +30,6 @@ from . import forms, services
 from .models import CaseStatus, CaseStep, Phase
 from .selectors import (
     cases_visible_to,
-    find_by_reference,
     get_attachment_for,
     get_case_for,
     get_notice_for,
@@ -39,7 +38,7 @@ from .selectors import (
     notices_visible_to,
     overdue_cases,
     pending_for,
-    public_status,
+    public_status_for,
     remaining_text,
     responsible_division,
     timeline,
@@ -620,9 +619,7 @@ def public_status_page(request):
         else:
             cache.set(key, count + 1, STATUS_LOOKUP_WINDOW)
             if form.is_valid():
-                case = find_by_reference(form.cleaned_data["reference"], form.cleaned_data["check_code"])
-                if case is None:
+                status = public_status_for(form.cleaned_data["reference"], form.cleaned_data["check_code"])
+                if status is None:
                     error = "未找到该受理编号，或查询码不正确"
-                else:
-                    status = public_status(case)
     return render(request, "cases/public_status.html", {"form": form, "status": status, "error": error})
