@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db.models import BigIntegerField, F, Func
+from django.db.models.lookups import In
+
 from fangpin.accounts.masking import show_id_number, show_phone
 from fangpin.areas.lookups import prefix_q
 from fangpin.profiles.services import profile_for_county
@@ -31,7 +34,11 @@ class HouseholdFilters:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-def search_households(user, filters: HouseholdFilters):
+def search_households(user, filters: HouseholdFilters, *, in_list_order: bool = False):
+    """The households ``user`` may see that match ``filters``, in the list's order.
+
+    ``in_list_order``: the rows are read a page at a time in that order (not counted, not read whole),
+    which lets a tag or name filter use the plan that suits a page (``_among``)."""
     qs = households_visible_to(user)
     if filters.division:
         qs = qs.filter(prefix_q("division_code", filters.division))
@@ -46,7 +53,7 @@ def search_households(user, filters: HouseholdFilters):
         tag_id = Tag.objects.filter(code=filters.tag).values_list("id", flat=True).first()
         if tag_id is None:
             return qs.none()
-        qs = qs.filter(pk__in=Tag.households.through.objects.filter(tag_id=tag_id).values("household_id"))
+        qs = _among(qs, Tag.households.through.objects.filter(tag_id=tag_id).values("household_id"), in_list_order)
     q = filters.q.replace(" ", "")
     if q:
         if ID_LIKE.match(q) and len(q) >= 15:
@@ -60,9 +67,21 @@ def search_households(user, filters: HouseholdFilters):
         elif q.isdigit() or re.fullmatch(r"[0-9A-Za-z\-]+", q):
             qs = qs.filter(prefix_q("number", q))
         else:
-            members = Member.objects.filter(prefix_q("name", q))
-            qs = qs.filter(pk__in=members.values("household_id"))
+            qs = _among(qs, Member.objects.filter(prefix_q("name", q)).values("household_id"), in_list_order)
     return qs.order_by("division_code", "number")
+
+
+def _among(qs, household_ids, in_list_order: bool):
+    """Keep the households whose id is in the subquery ``household_ids`` (a tag's, a name's).
+
+    Counted or read whole, the set drives the query (``pk IN (…)``). For a page of a large set,
+    ``in_list_order``: the (division_code, number) index is walked in the list's order and each household
+    tested against the set, instead of reading every match and sorting them all to keep 30 (农村低保 in a
+    300 000-household county on SQLite: 17 ms → 4 ms). ``+id`` is the same value, but no index on it
+    can drive the query."""
+    if in_list_order:
+        return qs.filter(In(Func(F("pk"), template="+%(expressions)s", output_field=BigIntegerField()), household_ids))
+    return qs.filter(pk__in=household_ids)
 
 
 def heads_for(households) -> dict[int, Member]:
@@ -71,12 +90,21 @@ def heads_for(households) -> dict[int, Member]:
     return {m.household_id: m for m in heads}
 
 
-def sizes_for(households) -> dict[int, int]:
-    from django.db.models import Count
-
-    ids = [h.pk for h in households]
-    rows = Member.objects.filter(household_id__in=ids, active=True).values("household_id").annotate(n=Count("id"))
-    return {r["household_id"]: r["n"] for r in rows}
+def _heads_and_sizes(ids) -> tuple[dict[int, tuple[str, str]], dict[int, int]]:
+    """For a page of households, in one query over their active members: each head's (name, ID number),
+    as ``heads_for`` picks it, and the number of active members."""
+    heads: dict[int, tuple[str, str]] = {}
+    sizes: dict[int, int] = {}
+    members = (
+        Member.objects.filter(household_id__in=ids, active=True)
+        .order_by("household_id", "relation_order", "birth_date")
+        .values_list("household_id", "relation", "name", "id_number")
+    )
+    for household_id, relation, name, id_number in members:
+        sizes[household_id] = sizes.get(household_id, 0) + 1
+        if relation == "户主":
+            heads[household_id] = (name, id_number)
+    return heads, sizes
 
 
 def division_names(codes) -> dict[str, str]:
@@ -86,10 +114,9 @@ def division_names(codes) -> dict[str, str]:
 
 
 def household_rows(user, households) -> list[dict]:
-    """List rows with head, size, place names and masked personal data (3 queries per page)."""
+    """List rows with head, size, place names and masked personal data (2 queries per page)."""
     households = list(households)
-    heads = heads_for(households)
-    sizes = sizes_for(households)
+    heads, sizes = _heads_and_sizes([h.pk for h in households])
     codes = set()
     for h in households:
         codes.update({h.division_code[:9], h.division_code[:12], h.division_code[:15]})
@@ -97,7 +124,7 @@ def household_rows(user, households) -> list[dict]:
     category_names: dict[str, dict[str, str]] = {}  # per county, not per row (one profile lookup each)
     rows = []
     for h in households:
-        head = heads.get(h.pk)
+        head_name, head_id_number = heads.get(h.pk) or (None, None)
         county = h.division_code[:6]
         if county not in category_names:
             try:
@@ -112,8 +139,8 @@ def household_rows(user, households) -> list[dict]:
                 "township": names.get(h.division_code[:9], ""),
                 "village": names.get(h.division_code[:12], ""),
                 "group": names.get(h.division_code[:15], "") if len(h.division_code) >= 15 else "",
-                "head_name": head.name if head else "（无户主）",
-                "head_id_number": show_id_number(user, head.id_number) if head else "",
+                "head_name": "（无户主）" if head_name is None else head_name,
+                "head_id_number": "" if head_name is None else show_id_number(user, head_id_number),
                 "size": sizes.get(h.pk, 0),
                 "category": h.category,
                 "category_name": category_name,
@@ -132,6 +159,27 @@ def paginate(qs, page: int, per_page: int):
     page = min(max(1, page), pages)
     items = list(qs[(page - 1) * per_page : page * per_page])
     return items, total, page, pages
+
+
+# The household columns a list row shows; the others (JSON fields, dates, the 三保障) are not read.
+LIST_FIELDS = ("id", "number", "division_code", "category", "monitoring_status", "phone")
+
+# From this many matches on, a page of a tag or name filter is read by walking the list's order (see
+# ``search_households``); below it, reading the matches and sorting them is the cheaper plan.
+WALK_FROM = 1000
+
+
+def household_page(user, filters: HouseholdFilters, page: int, per_page: int):
+    """The household list and search, one page: (rows as ``household_rows``, total, page, pages), page
+    clamped to 1…pages. The list page and the API both read it here."""
+    qs = search_households(user, filters)
+    total = qs.count()
+    pages = max(1, (total + per_page - 1) // per_page)
+    page = min(max(1, page), pages)
+    if total >= WALK_FROM and (filters.tag or filters.q):
+        qs = search_households(user, filters, in_list_order=True)
+    items = list(qs.only(*LIST_FIELDS)[(page - 1) * per_page : page * per_page])
+    return household_rows(user, items), total, page, pages
 
 
 def household_or_none(user, pk) -> Household | None:

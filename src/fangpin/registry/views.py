@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from fangpin.accounts.masking import show_id_number, show_phone
@@ -35,7 +37,7 @@ from .forms import (
     TagsForm,
 )
 from .models import MonitoringStatus, Tag
-from .queries import HouseholdFilters, household_rows, paginate, search_households
+from .queries import HouseholdFilters, household_page, search_households
 from .selectors import get_household_for, get_member_for, households_visible_to
 
 
@@ -51,29 +53,46 @@ def household_list(request):
         page_no = int(request.GET.get("page") or 1)
     except ValueError:
         page_no = 1
-    qs = search_households(request.user, filters)
-    items, total, page, pages = paginate(qs, page_no, settings.FANGPIN_PAGE_SIZE)
-    scope = request.user.scope_code or ""
-    scope_level = _level_of(scope) if scope else 0
-    divisions = divisions_visible_to(request.user).filter(
-        level__gt=scope_level, level__lte=min(Level.GROUP, scope_level + 2)
-    ).order_by("code")
+    rows, total, page, pages = household_page(request.user, filters, page_no, settings.FANGPIN_PAGE_SIZE)
     context = {
-        "rows": household_rows(request.user, items),
+        "rows": rows,
         "total": total,
         "page": page,
         "pages": pages,
         "filters": filters,
         "query": filters.as_query(),
-        "divisions": divisions[:800],
         "categories": _categories_for(request.user),
         "tags": Tag.objects.all(),
         "statuses": MonitoringStatus.choices,
         "can_write": request.user.caps.write_registry,
         "can_export": request.user.caps.export,
     }
-    template = "registry/_household_table.html" if request.htmx else "registry/household_list.html"
-    return render(request, template, context)
+    if request.htmx:  # the table only: the filter form stays on the page
+        return render(request, "registry/_household_table.html", context)
+    context["division_options"] = _division_options(request.user, filters.division)
+    return render(request, "registry/household_list.html", context)
+
+
+def _division_options(user, selected: str):
+    """The 区划 filter's options: up to two levels below the user's own, not below groups (at most 800),
+    indented by level.
+    Written here in one pass over (code, name, level) tuples: as a template loop over Division
+    objects the ~230 options of a county cost more than the rest of the page."""
+    scope = user.scope_code or ""
+    scope_level = _level_of(scope) if scope else 0
+    divisions = (
+        divisions_visible_to(user)
+        .filter(level__gt=scope_level, level__lte=min(Level.GROUP, scope_level + 2))
+        .order_by("code")
+        .values_list("code", "name", "level")[:800]
+    )
+    return mark_safe(  # every value escaped above
+        "".join(
+            f'<option value="{escape(code)}" {"selected" if code == selected else ""}>'
+            f"{'　' * ((level >= 3) + (level >= 4))}{escape(name)}</option>"
+            for code, name, level in divisions
+        )
+    )
 
 
 def _level_of(code: str) -> int:
