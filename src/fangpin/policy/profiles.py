@@ -189,10 +189,11 @@ def validate(data: dict) -> None:
     if len(codes) != len(set(codes)) or not all(codes):
         problems.append("categories.household 的 code 不能为空或重复")
     # Identification criteria and procedures as data (R-ID-02, R-ID-03, R-ID-04).
-    from . import eligibility, procedures
+    from . import eligibility, mustvisit, procedures
 
     problems.extend(eligibility.problems(data))
     problems.extend(procedures.problems(data))
+    problems.extend(mustvisit.problems(data) + mustvisit.screening_problems(data))  # R-DISC-05, R-DISC-07
     if problems:
         raise ProfileError("；".join(problems))
 
