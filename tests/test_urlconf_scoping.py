@@ -30,6 +30,7 @@ from fangpin.accounts.roles import Role
 from fangpin.api.urls import api
 from fangpin.areas.models import Level
 from fangpin.cases import services as case_services
+from fangpin.discovery import services as lead_services
 from fangpin.interop.models import ExportJob, ExportStatus, ImportJob, ImportStatus
 from fangpin.registry.moves import request_move
 from tests.cases.conftest import DAY, add_income, advance, application, decision
@@ -76,6 +77,13 @@ PAGES = {
     "interop:import_apply": Route("import"),
     "interop:import_recheck": Route("import"),
     "interop:export_download": Route("export"),
+    "discovery:lead_detail": Route("lead"),
+    "discovery:lead_dispatch": Route("lead"),
+    "discovery:lead_verify": Route("lead"),
+    "discovery:lead_close": Route("lead"),
+    "discovery:lead_serious": Route("lead"),
+    "discovery:lead_serious_report": Route("lead"),
+    "discovery:attachment": Route("lead_attachment"),
 }
 
 # API operations (method, path as the API documents it) that take an id.
@@ -110,6 +118,12 @@ API = {
     ("GET", "/api/move-requests/{move_id}"): Route("move"),
     ("POST", "/api/move-requests/{move_id}/approve"): Route("move"),
     ("POST", "/api/move-requests/{move_id}/decline"): Route("move"),
+    ("GET", "/api/leads/{lead_id}"): Route("lead"),
+    ("POST", "/api/leads/{lead_id}/dispatch"): Route("lead"),
+    ("POST", "/api/leads/{lead_id}/verify"): Route("lead"),
+    ("POST", "/api/leads/{lead_id}/close"): Route("lead"),
+    ("POST", "/api/leads/{lead_id}/serious"): Route("lead"),
+    ("POST", "/api/leads/{lead_id}/serious-report"): Route("lead"),
 }
 
 # Objects of village A (蔡桥村) are outside all three outsiders' areas; import and export jobs belong
@@ -120,7 +134,8 @@ COUNTY_OUTSIDERS = ("county_2",)
 OUTSIDERS = {"import": COUNTY_OUTSIDERS, "export": COUNTY_OUTSIDERS}
 
 MISSING_ID = 987654321
-WATCHED_APPS = ("areas", "accounts", "registry", "cases", "interop", "assistance", "audit", "profiles")
+WATCHED_APPS = ("areas", "accounts", "registry", "cases", "interop", "assistance", "audit", "profiles",
+                "discovery")
 # Rows a request may legitimately touch whoever sends it.
 UNWATCHED = {"accounts.user"}  # last_login on sign-in
 # A page form post: fields most forms take. The scope check must come before any of it is read.
@@ -226,7 +241,11 @@ def world(county, households, personas, settings, tmp_path):
         "township_b": user("township_b", Role.TOWNSHIP_STAFF, county["t2"], display_name="韩村镇干部"),
         "county_2": user("county_2", Role.COUNTY_OFFICE, other, display_name="杜集区干部"),
     }
+    photo = SimpleUploadedFile("住院证明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    lead = lead_services.raise_lead(officer, channel="hotline_12317", household=h, description="来电反映户主住院",
+                                    today=DAY, files=[photo]).lead
     objects = {
+        "lead": lead, "lead_attachment": lead.attachments.get(),
         "household": h, "member": h.members.get(relation="配偶"), "case": case, "objection": objection,
         "attachment": case.attachments.get(), "notice": notice, "move": move, "import": import_job,
         "export": export_job,

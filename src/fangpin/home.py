@@ -12,6 +12,7 @@ from django.shortcuts import render
 from fangpin.accounts.pending import pending_actions
 from fangpin.accounts.roles import Role
 from fangpin.areas.models import CODE_LENGTH, Division, Level
+from fangpin.discovery.services import RAISE_ROLES as LEAD_RAISERS
 from fangpin.registry.models import MonitoringStatus
 from fangpin.registry.queries import household_rows
 from fangpin.registry.selectors import households_visible_to
@@ -65,6 +66,11 @@ def quick_links(user) -> list[tuple[str, str]]:
     from django.urls import reverse
 
     links = [("查询农户", reverse("registry:household_list"))]
+    if user.role in LEAD_RAISERS:
+        links.append(("登记线索", reverse("discovery:lead_new")))
+    links.append(("线索", reverse("discovery:lead_list")))
+    if user.role in (Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.SUPERVISOR):
+        links.append(("线索来源与流转", reverse("discovery:flow")))
     if user.caps.write_registry:
         links.append(("新建农户", reverse("registry:household_create")))
     if user.caps.export:

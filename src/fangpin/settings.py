@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fangpin.audit",
     "fangpin.registry",
     "fangpin.cases",
+    "fangpin.discovery",
     "fangpin.jobs",
     "fangpin.interop",
     "fangpin.assistance",

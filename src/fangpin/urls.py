@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("fangpin.accounts.urls")),
     path("households/", include("fangpin.registry.urls", namespace="registry")),
     path("cases/", include("fangpin.cases.urls", namespace="cases")),
+    path("leads/", include("fangpin.discovery.urls", namespace="discovery")),
     path("interop/", include("fangpin.interop.urls", namespace="interop")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -6,6 +6,7 @@ from ninja.security import django_auth
 from .cases import router as cases_router
 from .errors import install as install_error_handlers
 from .interop import router as interop_router
+from .leads import router as leads_router
 from .moves import router as moves_router
 from .parser import CleanParser
 from .registry import router as registry_router
@@ -20,6 +21,7 @@ api = NinjaAPI(
 )
 api.add_router("/", registry_router)
 api.add_router("/", cases_router)
+api.add_router("/", leads_router)
 api.add_router("/interop", interop_router)
 api.add_router("/", moves_router)
 install_error_handlers(api)
