@@ -34,9 +34,24 @@ def resolve_division(code: str) -> Division:
         raise ValidationError({"division": f"区划代码 {code or '（空）'} 不存在"})
 
 
+DIGITS = "零一二三四五六七八九"
+
+
+def numeral(n: int) -> str:
+    """1…99 in Chinese numerals as grid names use them: 一, 十, 十一, 二十, 二十三."""
+    if not 1 <= n <= 99:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return DIGITS[ones]
+    return ("" if tens == 1 else DIGITS[tens]) + "十" + (DIGITS[ones] if ones else "")
+
+
+def grid_name(group_name: str, ordinal: int) -> str:
+    """R-GRID-02: the ``ordinal``-th grid of a group is "<group>第一网格", "<group>第二网格"…"""
+    return f"{group_name}第{numeral(ordinal)}网格"
+
+
 def next_grid_name(group: Division) -> str:
     """R-GRID-02: grids of one group are named "<group>第一网格", "<group>第二网格"…"""
-    numerals = "一二三四五六七八九十"
-    n = group.children.count() + 1
-    label = numerals[n - 1] if n <= 10 else str(n)
-    return f"{group.name}第{label}网格"
+    return grid_name(group.name, group.children.count() + 1)
