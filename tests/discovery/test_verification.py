@@ -197,3 +197,17 @@ def test_a_stale_form_is_refused_R_DISC_03(households, personas):
                              **two_people())
     assert "已被他人办理" in exc.value.message_dict["version"][0]
     assert _snapshot() == before
+
+
+def test_a_person_registered_in_another_area_is_not_registered_twice_R_DISC_01(households, personas, county):
+    """Village B raised a lead about someone registered in village A: opening a case is refused with the
+    neutral message (nothing about the other household), and nothing is created."""
+    holder = households["a1"].members.get(relation="户主")
+    lead = raise_for(personas["cadre_b"], None, id_number=holder.id_number, person_name="蔡德胜",
+                     division_code=county["vb"].code).lead
+    before = _snapshot()
+    with pytest.raises(ValidationError) as exc:
+        services.verify_lead(personas["cadre_b"], lead, today=DAY, **two_people())
+    text = exc.value.message_dict["outcome"][0]
+    assert "已在其他地区登记" in text and "蔡桥村" not in text and households["a1"].number not in text
+    assert _snapshot() == before

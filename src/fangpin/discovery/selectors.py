@@ -87,18 +87,22 @@ def overdue_by_responsible(user, today: dt.date) -> list[dict]:
     )
     codes = {r["unit"] for r in rows} | {r["county"] for r in rows}
     names = dict(Division.objects.filter(code__in=codes).values_list("code", "name"))
+    county_rows: dict[str, dict] = {}
     out = []
     for r in rows:
         person = r["assignee__display_name"] or r["assignee__username"] or "未指定责任人"
         if r["dispatch"]:  # a lead not yet passed on is the county office's
-            out.append({"division": names.get(r["county"], r["county"]), "code": r["county"], "person": "县乡村振兴局",
-                        "total": r["dispatch"], "dispatch": r["dispatch"], "verify": 0, "report": 0, "serious": 0})
+            row = county_rows.setdefault(r["county"], {
+                "division": names.get(r["county"], r["county"]), "code": r["county"], "person": "县乡村振兴局",
+                "total": 0, "dispatch": 0, "verify": 0, "report": 0, "serious": 0})
+            row["total"] += r["dispatch"]
+            row["dispatch"] += r["dispatch"]
         rest = r["total"] - r["dispatch"]
         if rest:
             out.append({"division": names.get(r["unit"], r["unit"]), "code": r["unit"], "person": person,
                         "assignee": r["assignee"], "total": rest, "dispatch": 0, "verify": r["verify"],
                         "report": r["report"], "serious": r["serious"]})
-    return out
+    return [*county_rows.values(), *out]
 
 
 # --- flows (R-DISC-01 … 03: county and township see leads by channel and overdue verification) ----------

@@ -45,6 +45,7 @@ from fangpin.profiles.services import today as local_today
 from fangpin.registry import services as registry_services
 from fangpin.registry import vocab
 from fangpin.registry.models import Household, Member
+from fangpin.registry.moves import elsewhere_message
 from fangpin.validation import Errors, fail, scrub
 
 from .models import (
@@ -514,6 +515,9 @@ def _register_person(actor, lead: Lead) -> Household:
     registry's own services, only now that verification confirmed the risk."""
     if not (lead.person_id_number and lead.person_name):
         fail("outcome", "该线索的当事人未在册且缺少姓名或身份证号，无法建档；请先补充当事人信息")
+    if Member.objects.filter(id_number=lead.person_id_number).exists():
+        # Registered outside the actor's area (inside it the household was matched): say nothing more.
+        fail("outcome", elsewhere_message(lead.person_id_number) + "请待迁移办结后再启动识别程序，未做任何修改")
     code = lead.division_code
     village = Division.objects.get(code=code[:VILLAGE_LENGTH])
     group_code = code[:CODE_LENGTH[Level.GROUP]] if len(code) >= CODE_LENGTH[Level.GROUP] else ""
