@@ -11,4 +11,5 @@ Plain Python over polars: no Django, no models (so it sits at a low layer and an
 - ``values``: cell text → dates, months, cents, multi-select lists, ID-number check (polars expressions).
 - ``hashing``: SHA-256 of the file and of its content; re-delivery recognition.
 - ``contract``: the dry run → confirmed apply contract (fingerprint, plan digest, stale preview).
+- ``memory``: giving the C heap's freed pages back to the system after a large read.
 """

@@ -22,7 +22,6 @@ import pickle
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -297,19 +296,18 @@ def run_check(job_id: int, progress: Progress | None = None, *, attempt: int | N
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, error="")
     job.issues.all().delete()
     with background.running(run, progress) as report:
-        report(2, "读取文件和库中数据")
+        report(2, "读取文件")
         started = time.monotonic()
         try:
             profile = profile_for_county(job.county.code)
-            # The workbook is parsed in a second thread (fastexcel releases the GIL) while this thread
-            # reads the county's current data from the database.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                reading = pool.submit(read_table, job.file.path, job.original_name)
-                fingerprint = _county_marks(job.county, report)  # before the read: a change after it is seen by the apply
-                state = load_state(job.county)
-                table = reading.result()
+            fingerprint = _county_marks(job.county, report)  # before the county is read: a change after it is seen by the apply
+            table = read_table(job.file.path, job.original_name)
             report(40, f"读取完成（{table.row_count}行），正在校验")
             prep = prepare(table, county=job.county, profile=profile, today=today())
+            # The county's current data is read only now, once the file's cells have been released by the
+            # checks: the parsed workbook and the county's rows are never in memory together (R-OPS-05).
+            report(60, "读取库中数据")
+            state = load_state(job.county)
             report(70, "比对中")
             plan = build_plan(prep, state, profile=profile, options=job.options, today=today())
             report(85, "保存预检结果")

@@ -228,13 +228,21 @@ INSERT_HOUSEHOLD_COLUMNS = ("_hkey", "_first_row", "village_code", "group_code",
 
 
 def _left_join(left: pl.DataFrame, right: pl.DataFrame, *, left_on: list[str], right_on: list[str]) -> pl.DataFrame:
-    """``left.join(right, how="left")``. When ``right`` is empty (the county holds nothing yet) its columns
-    are added as typed nulls, which polars keeps as one value per column instead of a million."""
+    """``left.join(right, how="left")`` (left's row order) without copying ``left``: only its key columns
+    are joined, and the right side's columns are added to it beside its own (R-OPS-05). When ``right`` is
+    empty (the county holds nothing yet) its columns are added as typed nulls, which polars keeps as one
+    value per column instead of a million. Keys must be unique on the right (they are: one household per
+    village and number, one member per ID number); otherwise this is a plain join."""
     keys = set(right_on)
     added = [c for c in right.columns if c not in keys]
-    if right.height or set(added) & set(left.columns):
-        return left.join(right, left_on=left_on, right_on=right_on, how="left")
-    return left.with_columns([pl.lit(None, right.schema[c]).alias(c) for c in added])
+    if set(added) & set(left.columns):
+        return left.join(right, left_on=left_on, right_on=right_on, how="left", maintain_order="left")
+    if not right.height:
+        return left.with_columns([pl.lit(None, right.schema[c]).alias(c) for c in added])
+    matched = left.select(left_on).join(right, left_on=left_on, right_on=right_on, how="left", maintain_order="left")
+    if matched.height != left.height:
+        return left.join(right, left_on=left_on, right_on=right_on, how="left", maintain_order="left")
+    return left.with_columns(matched.select(added))
 
 
 def _default_category(profile) -> str:
@@ -349,7 +357,10 @@ def _check_members_against_db(rows, hh, state: CountyState, prep: Prepared, opti
     for hkey, row in rows.filter(pl.col("m_id").is_null() & pl.col("m_no_id") & (pl.col("m_sex") == "")).select("_hkey", "_row").iter_rows():
         issues.add(REFUSED, row, sex_col, "无证件号码人员（999999开头）必须填写性别", hkey)
     if prep.grain == "household":
-        heads = state.members.filter((pl.col("relation") == "户主") & (pl.col("active") == YES)).select("household_id", pl.col("id_number").alias("db_head"))
+        heads = (
+            state.members.select("household_id", "id_number", "relation", "active")
+            .filter((pl.col("relation") == "户主") & (pl.col("active") == YES)).select("household_id", pl.col("id_number").alias("db_head"))
+        )
         clash = rows.join(heads, left_on="target_h_id", right_on="household_id", how="inner").filter(pl.col("db_head") != pl.col("m_id_number"))
         for hkey, row, db_head in clash.select("_hkey", "_row", "db_head").iter_rows():
             issues.add(REFUSED, row, header("head_id_number"), f"户主证件号码与库中该户户主（{db_head}）不一致；请先在系统中办理户主变更", hkey)
@@ -357,7 +368,7 @@ def _check_members_against_db(rows, hh, state: CountyState, prep: Prepared, opti
     # People of matched households who are not in the file at all.
     in_file = rows.select("m_id_number")
     db_only = (
-        state.members.filter(pl.col("active") == YES)
+        state.members.select("household_id", "id_number", "name", "relation", "active").filter(pl.col("active") == YES)
         .join(hh.filter(pl.col("h_id").is_not_null()).select("_hkey", "_first_row", pl.col("h_id").alias("household_id")), on="household_id", how="inner")
         .join(in_file, left_on="id_number", right_on="m_id_number", how="anti")
     )
@@ -617,7 +628,7 @@ def _departures(plan: Plan, rows: pl.DataFrame, state: CountyState, prep: Prepar
     in_file = rows.select("m_id_number")
     hh_ids = rows.select(pl.col("target_h_id").alias("household_id"), "_hkey").unique()
     gone = (
-        state.members.filter(pl.col("active") == YES)
+        state.members.select("m_id", "household_id", "id_number", "name", "active").filter(pl.col("active") == YES)
         .join(hh_ids, on="household_id", how="inner")
         .join(in_file, left_on="id_number", right_on="m_id_number", how="anti")
     )
@@ -782,11 +793,16 @@ def _measure_changes(plan: Plan, hh, state: CountyState, present) -> dict:
     out: dict[str, tuple[dict, dict]] = {}
     if not keys:
         return out
-    long = hh.select("_hkey", "h_id", *[pl.col(f"h_{k}").alias(FIELDS[k].header) for k in keys]).unpivot(
-        index=["_hkey", "h_id"], variable_name="category", value_name="text"
-    )
-    long = long.join(state.measures, left_on=["h_id", "category"], right_on=["household_id", "category"], how="left")
-    long = long.filter((pl.col("text") != "") | pl.col("a_id").is_not_null()).filter(pl.col("text") != pl.col("content").fill_null(""))
+    # One measure category at a time: the households' rows for all categories at once would be a frame
+    # of (households × categories) rows (R-OPS-05).
+    parts = []
+    for key in keys:
+        category = FIELDS[key].header
+        stored = state.measures.filter(pl.col("category") == category).drop("category")
+        part = hh.select("_hkey", "h_id", pl.lit(category).alias("category"), pl.col(f"h_{key}").alias("text"))
+        part = part.join(stored, left_on="h_id", right_on="household_id", how="left", maintain_order="left")
+        parts.append(part.filter((pl.col("text") != "") | pl.col("a_id").is_not_null()).filter(pl.col("text") != pl.col("content").fill_null("")))
+    long = pl.concat(parts, how="vertical")
     long = long.with_columns(split_multi(pl.col("text")).alias("items"))
     for hkey, h_id, category, text, a_id, content, items in long.select("_hkey", "h_id", "category", "text", "a_id", "content", "items").iter_rows():
         if a_id is None:

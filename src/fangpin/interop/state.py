@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from fangpin.areas.models import Division
+from fangpin.ingest.memory import give_back
 from fangpin.policy.income import INCOME_FIELDS
 
 from . import sqlite_arrow
@@ -57,6 +58,12 @@ def _inline(sql: str, params: list) -> str:
 
 def fetch_frame(sql: str, params: list, columns: list[str]) -> pl.DataFrame:
     """Run a SELECT whose every column is text; return it as a frame of strings (nulls kept)."""
+    frame = _fetch(sql, params, columns)
+    give_back()  # the buffers the rows came through (R-OPS-05)
+    return frame
+
+
+def _fetch(sql: str, params: list, columns: list[str]) -> pl.DataFrame:
     schema = {c: pl.String for c in columns}
     if connection.vendor == "postgresql":
         connection.ensure_connection()
@@ -165,13 +172,16 @@ def load_divisions(county: Division) -> dict[str, dict]:
 
 def load_state(county: Division, *, members: bool = True, incomes: bool = True, measures: bool = True,
                household_ids: list[int] | None = None) -> CountyState:
+    """The county's current rows. Each frame is made compact as soon as it is read, before the next is
+    read, so only one frame's text is held beside the compact state at a time (R-OPS-05)."""
     prefix = county.code
     hh_where = "h.division_code >= %s AND h.division_code < %s"
     hh_params = [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
-    households = fetch_frame(
+    categories = pl.Categories.random()  # the state's own categories, freed with it
+    households = _households(fetch_frame(
         f"SELECT {', '.join(_text('h.' + c) for c in HOUSEHOLD_COLUMNS)} FROM registry_household h WHERE {hh_where}",
         hh_params, HOUSEHOLD_COLUMNS,
-    )
+    ), categories)
     member_frame = pl.DataFrame(schema={c: pl.String for c in MEMBER_COLUMNS})
     if members:
         member_frame = fetch_frame(
@@ -179,6 +189,7 @@ def load_state(county: Division, *, members: bool = True, incomes: bool = True, 
             f"JOIN registry_household h ON h.id = m.household_id WHERE {hh_where}",
             hh_params, MEMBER_COLUMNS,
         )
+    member_frame = _members(member_frame, categories)
     income_frame = pl.DataFrame(schema={c: pl.String for c in INCOME_COLUMNS})
     if incomes:
         income_frame = fetch_frame(
@@ -193,46 +204,85 @@ def load_state(county: Division, *, members: bool = True, incomes: bool = True, 
             f"JOIN registry_household h ON h.id = a.household_id WHERE {hh_where} AND a.source = 'national'",
             hh_params, MEASURE_COLUMNS,
         )
-    state = CountyState(county, load_divisions(county), households, member_frame, income_frame, measure_frame)
-    _prepare_frames(state)
-    return state
+    return CountyState(county, load_divisions(county), households, member_frame, _incomes(income_frame), _measures(measure_frame))
 
 
-def _prepare_frames(state: CountyState) -> None:
-    h = state.households.with_columns(
+# Member columns with few distinct values (value lists, yes/no) are kept as polars Categorical: 4 bytes a
+# cell instead of a 16-byte string view; so are the fields of the extras' structs (mostly empty). The raw
+# ``extra`` and ``risk_types`` JSON are dropped once decoded. Columns the diff or the export use as text
+# (keys, names, dates, numbers, division codes) stay text. Comparing a Categorical with text, ``is_in``,
+# ``fill_null`` and ``replace_strict`` work as on text; ``.str`` functions and joins need a cast (R-OPS-05).
+COMPACT_MEMBER_COLUMNS = (
+    "sex", "relation", "ethnicity", "political", "education", "student_status", "health", "disability_grade",
+    "labour", "months_worked", "medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao",
+    "tekun", "active",
+)
+MEMBER_FLAGS = ("medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "active")
+PREPARE_ROWS = 200_000  # rows of a fetched frame turned into their compact form at a time
+
+
+def _in_slices(frame: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """``frame.select(exprs)`` a slice at a time: the intermediate text (decoded JSON, yes/no words) of
+    only one slice exists at once, beside the fetched frame and the compact result."""
+    if frame.height <= PREPARE_ROWS:
+        return frame.select(exprs)
+    parts = [frame.slice(start, PREPARE_ROWS).select(exprs) for start in range(0, frame.height, PREPARE_ROWS)]
+    return pl.concat(parts, how="vertical", rechunk=False)
+
+
+def _extras(keys: list[str], categories: pl.Categories) -> pl.Expr:
+    compact = pl.Categorical(categories)
+    return extra_struct(pl.col("extra"), keys).cast(pl.Struct({k: compact for k in keys})).alias("x")
+
+
+def _households(frame: pl.DataFrame, categories: pl.Categories) -> pl.DataFrame:
+    return _in_slices(frame, [
         pl.col("id").cast(pl.Int64).alias("h_id"),
         pl.col("village_id").cast(pl.Int64),
         pl.col("group_id").cast(pl.Int64),
         pl.col("grid_id").cast(pl.Int64),
+        pl.col("number"),
+        pl.col("division_code"),
+        pl.col("category"),
+        pl.col("monitoring_status"),
         pl.col("included_on").fill_null(""),
-        pl.col("eliminated_on").fill_null(""),
         pl.col("elimination_mode").fill_null(""),
-        pl.col("phone").fill_null(""),
-        pl.col("housing_grade").fill_null(""),
+        pl.col("eliminated_on").fill_null(""),
         bool_text(pl.col("no_labour_household")).alias("no_labour_household"),
+        pl.col("phone").fill_null(""),
         bool_text(pl.col("water_secure")).alias("water_secure"),
+        pl.col("housing_grade").fill_null(""),
         pl.col("risk_types").fill_null("[]").str.json_decode(dtype=pl.List(pl.String)).alias("risk_list"),
-        extra_struct(pl.col("extra"), household_extra_keys()).alias("x"),
-    ).drop("id")
-    state.households = h
-    m = state.members.with_columns(
+        _extras(household_extra_keys(), categories),
+    ])
+
+
+def _members(frame: pl.DataFrame, categories: pl.Categories) -> pl.DataFrame:
+    compact = pl.Categorical(categories)
+    return _in_slices(frame, [
         pl.col("id").cast(pl.Int64).alias("m_id"),
         pl.col("household_id").cast(pl.Int64),
-        pl.col("birth_date").fill_null(""),
-        pl.col("months_worked").fill_null("0"),
-        *[bool_text(pl.col(c)).alias(c) for c in ("medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun", "active")],
-        *[pl.col(c).fill_null("") for c in ("name", "sex", "relation", "ethnicity", "political", "education", "student_status", "health", "disability_grade", "labour", "phone", "person_number")],
-        extra_struct(pl.col("extra"), member_extra_keys()).alias("x"),
-    ).drop("id")
-    state.members = m
-    state.incomes = state.incomes.with_columns(
+        pl.col("id_number"),
+        *[pl.col(c).fill_null("") for c in ("name", "phone", "person_number", "birth_date")],
+        pl.col("months_worked").fill_null("0").cast(compact),
+        *[bool_text(pl.col(c)).cast(compact).alias(c) for c in MEMBER_FLAGS],
+        *[pl.col(c).fill_null("").cast(compact) for c in COMPACT_MEMBER_COLUMNS if c not in MEMBER_FLAGS and c != "months_worked"],
+        _extras(member_extra_keys(), categories),
+    ])
+
+
+def _incomes(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
         pl.col("id").cast(pl.Int64).alias("i_id"),
         pl.col("household_id").cast(pl.Int64),
         pl.col("year").cast(pl.Int64),
         pl.col("household_size").cast(pl.Int64),
         *[cents(pl.col(f)).alias(f) for f in INCOME_FIELDS],
     ).drop("id")
-    state.measures = state.measures.with_columns(
+
+
+def _measures(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
         pl.col("id").cast(pl.Int64).alias("a_id"), pl.col("household_id").cast(pl.Int64), pl.col("content").fill_null("")
     ).drop("id")
 
