@@ -31,6 +31,7 @@ import polars as pl
 
 from . import xlsx
 from .headers import Aliases, ColumnMap, dedupe_headers, find_header_row, normalize_header
+from .memory import give_back
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +308,7 @@ def _read_windows(path: Path, spec: TableSpec, scanned) -> Table:
     frame = pl.concat(parts, how="vertical", rechunk=False) if parts else pl.DataFrame(
         {**{col(pos): pl.Series([], dtype=pl.String) for pos in keep}, "_row": pl.Series([], dtype=pl.Int64)}
     )
+    give_back()  # the windows' workbooks and parsed cells (C heap), freed by now
     return Table(frame=frame, headers=headers, header_row=header_row, sheet_name=str(sheet), numeric_cells=numeric)
 
 

@@ -36,6 +36,7 @@ from fangpin.areas.models import Division
 from fangpin.assistance.models import Measure
 from fangpin.audit.context import using_source
 from fangpin.audit.models import Event
+from fangpin.ingest.memory import give_back
 from fangpin.jobs import services as background
 from fangpin.jobs.services import JobLost
 from fangpin.policy.idnumbers import mask_id_number
@@ -301,6 +302,7 @@ def run_check(job_id: int, progress: Progress | None = None, *, attempt: int | N
         try:
             profile = profile_for_county(job.county.code)
             fingerprint = _county_marks(job.county, report)  # before the county is read: a change after it is seen by the apply
+            give_back()  # what earlier work of this worker freed goes back to the system before the file is read
             table = read_table(job.file.path, job.original_name)
             report(40, f"读取完成（{table.row_count}行），正在校验")
             prep = prepare(table, county=job.county, profile=profile, today=today())
