@@ -124,3 +124,18 @@ def test_the_division_filter_offers_the_levels_below_the_users_own_down_to_group
     assert '<option value="340621100201002" >　　第二村民小组</option>' in html
     for outside in ("34062110020100101", "340621100202", "340621100202001", "340621102", "340621100"):
         assert f'value="{outside}"' not in html
+
+
+def test_a_name_or_tag_page_tests_member_ids_without_joining_or_sorting_them(personas, households, monkeypatch):
+    """The set a page is tested against is the bare ids: no join to households and no sort, which a
+    member's default order would add (0.9 s instead of 0.05 s for a common surname in a 300 000-household
+    county)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(queries, "WALK_FROM", 1)
+    for filters in ({"q": "蔡"}, {"tag": "rural_dibao"}):
+        with CaptureQueriesContext(connection) as captured:
+            household_page(personas["county_officer"], HouseholdFilters(**filters), 1, 30)
+        [page] = [q["sql"] for q in captured.captured_queries if "LIMIT 30" in q["sql"]]
+        assert "JOIN" not in page and page.count("ORDER BY") == 1, page
