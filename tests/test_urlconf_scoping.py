@@ -31,6 +31,7 @@ from fangpin.api.urls import api
 from fangpin.areas.models import Level
 from fangpin.cases import services as case_services
 from fangpin.discovery import services as lead_services
+from fangpin.followup import services as followup_services
 from fangpin.interop.models import ExportJob, ExportStatus, ImportJob, ImportStatus
 from fangpin.registry.moves import request_move
 from tests.cases.conftest import DAY, add_income, advance, application, decision
@@ -77,6 +78,11 @@ PAGES = {
     "interop:import_apply": Route("import"),
     "interop:import_recheck": Route("import"),
     "interop:export_download": Route("export"),
+    "followup:visit_detail": Route("visit"),
+    "followup:visit_new": Route("household"),
+    "followup:sweep_detail": Route("sweep"),
+    "followup:sweep_close": Route("sweep"),
+    "followup:screening_file": Route("screening"),
     "discovery:lead_detail": Route("lead"),
     "discovery:lead_dispatch": Route("lead"),
     "discovery:lead_verify": Route("lead"),
@@ -118,6 +124,8 @@ API = {
     ("GET", "/api/move-requests/{move_id}"): Route("move"),
     ("POST", "/api/move-requests/{move_id}/approve"): Route("move"),
     ("POST", "/api/move-requests/{move_id}/decline"): Route("move"),
+    ("GET", "/api/visits/{visit_id}"): Route("visit"),
+    ("GET", "/api/sweeps/{sweep_id}/coverage"): Route("sweep"),
     ("GET", "/api/leads/{lead_id}"): Route("lead"),
     ("POST", "/api/leads/{lead_id}/dispatch"): Route("lead"),
     ("POST", "/api/leads/{lead_id}/verify"): Route("lead"),
@@ -131,11 +139,13 @@ API = {
 # staff may not use imports at all, whatever the id).
 VILLAGE_OUTSIDERS = ("cadre_b", "township_b", "county_2")
 COUNTY_OUTSIDERS = ("county_2",)
-OUTSIDERS = {"import": COUNTY_OUTSIDERS, "export": COUNTY_OUTSIDERS}
+# Sweeps and department screenings belong to the whole county too (everyone working in it sees them).
+OUTSIDERS = {"import": COUNTY_OUTSIDERS, "export": COUNTY_OUTSIDERS, "sweep": COUNTY_OUTSIDERS,
+             "screening": COUNTY_OUTSIDERS}
 
 MISSING_ID = 987654321
 WATCHED_APPS = ("areas", "accounts", "registry", "cases", "interop", "assistance", "audit", "profiles",
-                "discovery")
+                "discovery", "followup")
 # Rows a request may legitimately touch whoever sends it.
 UNWATCHED = {"accounts.user"}  # last_login on sign-in
 # A page form post: fields most forms take. The scope check must come before any of it is read.
@@ -244,7 +254,15 @@ def world(county, households, personas, settings, tmp_path):
     photo = SimpleUploadedFile("住院证明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
     lead = lead_services.raise_lead(officer, channel="hotline_12317", household=h, description="来电反映户主住院",
                                     today=DAY, files=[photo]).lead
+    visit = followup_services.record_visit(cadre, h, {"visited_on": DAY.isoformat(), "mode": "home"}, today=DAY).obj
+    sweep = followup_services.open_sweep(officer, county["county"], {
+        "name": "拉网式排查", "starts_on": DAY.isoformat(), "ends_on": DAY.isoformat()}, today=DAY).obj
+    screening = followup_services.submit_screening(
+        officer, county["county"], {"department": "民政局", "year": DAY.year, "quarter": (DAY.month - 1) // 3 + 1,
+                                    "scope": "全县", "households_screened": 10, "findings_count": 1},
+        upload=SimpleUploadedFile("排查.pdf", b"%PDF-1.4\n%%EOF\n"), today=DAY).obj
     objects = {
+        "visit": visit, "sweep": sweep, "screening": screening,
         "lead": lead, "lead_attachment": lead.attachments.get(),
         "household": h, "member": h.members.get(relation="配偶"), "case": case, "objection": objection,
         "attachment": case.attachments.get(), "notice": notice, "move": move, "import": import_job,

@@ -71,6 +71,8 @@ def quick_links(user) -> list[tuple[str, str]]:
     links.append(("线索", reverse("discovery:lead_list")))
     if user.role in (Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.SUPERVISOR):
         links.append(("线索来源与流转", reverse("discovery:flow")))
+    if user.role in (Role.GRID_WORKER, Role.VILLAGE_CADRE, Role.TOWNSHIP_STAFF, Role.COUNTY_OFFICE):
+        links.append(("必访名单", reverse("followup:must_visit_list")))
     if user.caps.write_registry:
         links.append(("新建农户", reverse("registry:household_create")))
     if user.caps.export:

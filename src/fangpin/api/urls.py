@@ -10,6 +10,7 @@ from .leads import router as leads_router
 from .moves import router as moves_router
 from .parser import CleanParser
 from .registry import router as registry_router
+from .visits import router as visits_router
 
 api = NinjaAPI(
     title="防返贫监测帮扶平台 API",
@@ -24,4 +25,5 @@ api.add_router("/", cases_router)
 api.add_router("/", leads_router)
 api.add_router("/interop", interop_router)
 api.add_router("/", moves_router)
+api.add_router("/", visits_router)
 install_error_handlers(api)
