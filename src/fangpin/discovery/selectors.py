@@ -30,6 +30,10 @@ from .services import (
 )
 
 NOT_FOUND = "线索不存在或不在您的管辖范围内"
+# What a row of a list or a pending item shows: lists read only these columns (R-DISC-03 list targets).
+ROW_FIELDS = ("id", "reference", "channel", "division_code", "household_id", "household__number", "person_name",
+              "risk_types", "state", "current_due_on", "raised_on", "params", "serious_kind", "serious_reported_on",
+              "serious_report_due_on", "assignee_id")
 STATE_BADGE = {LeadState.AWAITING_DISPATCH: "pending", LeadState.AWAITING_VERIFICATION: "pending",
                LeadState.AWAITING_CLOSING_REPORT: "pending", LeadState.CASE_OPENED: "done",
                LeadState.CLOSED: "rejected"}
@@ -167,14 +171,14 @@ def pending_for(user, today: dt.date, limit: int = 100) -> list[dict]:
     labels = {LeadState.AWAITING_DISPATCH: "待转交乡镇", LeadState.AWAITING_VERIFICATION: "待两人同行入户核实",
               LeadState.AWAITING_CLOSING_REPORT: "待报县销号"}
     if wanted:
-        qs = (leads_visible_to(user).filter(state__in=wanted).select_related("household")
+        qs = (leads_visible_to(user).filter(state__in=wanted).select_related("household").only(*ROW_FIELDS)
               .order_by("current_due_on", "pk")[:limit])
         for lead in qs:
             who = f"户{lead.household.number}" if lead.household_id else lead.person_name
             unit = lead.params.get("leads.day_unit", "calendar_days")
             items.append(_item(lead, f"{who}：{labels[lead.state]}", lead.current_due_on, today, unit))
     if role in SERIOUS_ROLES:
-        qs = (leads_visible_to(user).filter(serious_kind__gt="", serious_reported_on__isnull=True)
+        qs = (leads_visible_to(user).filter(serious_kind__gt="", serious_reported_on__isnull=True).only(*ROW_FIELDS)
               .order_by("serious_report_due_on", "pk")[:limit])
         for lead in qs:
             items.append(_item(lead, f"{lead.get_serious_kind_display()}：调查情况待告知县级", lead.serious_report_due_on,

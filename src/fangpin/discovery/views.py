@@ -26,6 +26,7 @@ from fangpin.web import apply_errors, web_source
 from . import forms, services
 from .models import Channel, LeadState
 from .selectors import (
+    ROW_FIELDS,
     STATE_BADGE,
     flows,
     get_attachment_for,
@@ -58,7 +59,6 @@ def _decorate(user, leads, day):
         lead.overdue = bool(lead.current_due_on and lead.current_due_on < day)
         lead.serious_overdue = bool(lead.serious_pending and lead.serious_report_due_on < day)
         lead.remaining = remaining_text(lead.current_due_on, day, lead.params.get("leads.day_unit", "calendar_days"))
-        lead.shown_description = mask_text(user, lead.description)
     return leads
 
 
@@ -102,7 +102,7 @@ def _page(request, total: int) -> tuple[int, int, int]:
 def lead_list(request):
     user, day = request.user, today()
     params = services.scrub(request.GET.dict())
-    qs = leads_visible_to(user).select_related("household")
+    qs = leads_visible_to(user).select_related("household").only(*ROW_FIELDS)
     channel = params.get("channel", "")
     if channel in Channel.values:
         qs = qs.filter(channel=channel)
@@ -125,7 +125,7 @@ def lead_list(request):
     return render(request, "discovery/lead_list.html", {
         "leads": items, "total": total, "page": page, "pages": pages, "query": query, "channel": channel,
         "state": state, "village": village, "q": q, "channels": Channel.choices, "states": LeadState.choices,
-        "villages": _villages(user), "pending": pending_for(user, day)[:50],
+        "villages": _villages(user), "pending": pending_for(user, day, limit=20)[:50],
         "can_raise": user.role in services.RAISE_ROLES, "overdue_count": overdue_leads(user, day).count(),
     })
 
@@ -136,6 +136,7 @@ def overdue(request):
     user, day = request.user, today()
     rows = overdue_by_responsible(user, day)
     leads = _decorate(user, overdue_leads(user, day).select_related("household", "assignee")
+                      .only(*ROW_FIELDS, "assignee__display_name", "assignee__username")
                       .order_by("current_due_on", "pk")[:500], day)
     return render(request, "discovery/overdue.html", {"rows": rows, "leads": leads, "today": day,
                                                       "total": sum(r["total"] for r in rows)})
@@ -260,6 +261,7 @@ def lead_detail(request, pk):
     user, day = request.user, today()
     lead = get_lead_for(user, pk)
     [lead] = _decorate(user, [lead], day)
+    lead.shown_description = mask_text(user, lead.description)
     role = user.role
     actions = []
     if lead.state == LeadState.AWAITING_DISPATCH and role in services.DISPATCH_ROLES:

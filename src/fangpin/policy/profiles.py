@@ -67,6 +67,9 @@ REQUIRED = {
     "exit.min_months_since_identification": (int, "months between identification and elimination"),
     "exit.income_stable_months": (int, "months of stable income before elimination"),
     "categories.household": (list, "household categories: [{code, name, monitored}]"),
+    "leads.day_unit": (str, "unit of the lead clocks lead_*_days: calendar_days | working_days"),
+    "leads.opens_procedure": (str, "the procedure a verified lead opens"),
+    "leads.new_household_category": (str, "category of a household created for a verified unregistered person"),
 }
 
 CADENCES = {"monthly", "half_yearly"}
@@ -194,8 +197,25 @@ def validate(data: dict) -> None:
     problems.extend(eligibility.problems(data))
     problems.extend(procedures.problems(data))
     problems.extend(mustvisit.problems(data) + mustvisit.screening_problems(data))  # R-DISC-05, R-DISC-07
+    problems.extend(_lead_problems(data))  # R-DISC-03
     if problems:
         raise ProfileError("；".join(problems))
+
+
+def _lead_problems(data: dict) -> list[str]:
+    """The lead clocks' unit, the procedure a verified lead opens and the category of a new household."""
+    from .procedures import UNITS
+
+    leads, problems = data["leads"], []
+    if leads["day_unit"] not in UNITS:
+        problems.append(f"leads.day_unit 只能是 {'、'.join(UNITS)}")
+    if leads["opens_procedure"] not in (data.get("procedures") or {}):
+        problems.append(f"leads.opens_procedure 指定的程序 {leads['opens_procedure']} 在本画像中没有定义")
+    categories = {c.get("code"): c for c in data["categories"]["household"]}
+    category = categories.get(leads["new_household_category"])
+    if category is None or category.get("monitored"):
+        problems.append("leads.new_household_category 应为本画像中非监测对象的户类别（如 ordinary）")
+    return problems
 
 
 def load_profile_text(text: str, defaults_text: str = "") -> Profile:
