@@ -32,6 +32,7 @@ from fangpin.areas.models import Level
 from fangpin.cases import services as case_services
 from fangpin.discovery import services as lead_services
 from fangpin.followup import services as followup_services
+from fangpin.grid import services as grid_services
 from fangpin.interop.models import ExportJob, ExportStatus, ImportJob, ImportStatus
 from fangpin.registry.moves import request_move
 from tests.cases.conftest import DAY, add_income, advance, application, decision
@@ -78,6 +79,15 @@ PAGES = {
     "interop:import_apply": Route("import"),
     "interop:import_recheck": Route("import"),
     "interop:export_download": Route("export"),
+    "grid:village": Route("village"),
+    "grid:ledger": Route("village"),
+    "grid:group_split": Route("group"),
+    "grid:grid_detail": Route("grid"),
+    "grid:grid_assign": Route("grid"),
+    "grid:worker_create": Route("village"),
+    "grid:worker_edit": Route("grid_worker"),
+    "grid:worker_remove": Route("grid_worker"),
+    "grid:working_group_edit": Route("working_group"),
     "followup:visit_detail": Route("visit"),
     "followup:visit_new": Route("household"),
     "followup:sweep_detail": Route("sweep"),
@@ -124,6 +134,13 @@ API = {
     ("GET", "/api/move-requests/{move_id}"): Route("move"),
     ("POST", "/api/move-requests/{move_id}/approve"): Route("move"),
     ("POST", "/api/move-requests/{move_id}/decline"): Route("move"),
+    ("GET", "/api/villages/{village_id}/grids"): Route("village"),
+    ("GET", "/api/grids/{grid_id}"): Route("grid"),
+    ("POST", "/api/grids/{grid_id}/households"): Route("grid"),
+    ("POST", "/api/villager-groups/{group_id}/split"): Route("group"),
+    ("GET", "/api/grid-workers/{worker_id}"): Route("grid_worker"),
+    ("PATCH", "/api/grid-workers/{worker_id}"): Route("grid_worker"),
+    ("POST", "/api/grid-workers/{worker_id}/remove"): Route("grid_worker"),
     ("GET", "/api/visits/{visit_id}"): Route("visit"),
     ("GET", "/api/sweeps/{sweep_id}/coverage"): Route("sweep"),
     ("GET", "/api/leads/{lead_id}"): Route("lead"),
@@ -261,7 +278,12 @@ def world(county, households, personas, settings, tmp_path):
         officer, county["county"], {"department": "民政局", "year": DAY.year, "quarter": (DAY.month - 1) // 3 + 1,
                                     "scope": "全县", "households_screened": 10, "findings_count": 1},
         upload=SimpleUploadedFile("排查.pdf", b"%PDF-1.4\n%%EOF\n"), today=DAY).obj
+    grid_worker = grid_services.create_worker(cadre, county["va"], {
+        "name": "蔡德明", "phone": "13955610001", "position": "group_worker", "grid": county["grid_a1"].code})
+    working_group = grid_services.setup_working_groups(officer, county["t1"])[0]
     objects = {
+        "village": county["va"], "group": county["ga1"], "grid": county["grid_a1"], "grid_worker": grid_worker,
+        "working_group": working_group,
         "visit": visit, "sweep": sweep, "screening": screening,
         "lead": lead, "lead_attachment": lead.attachments.get(),
         "household": h, "member": h.members.get(relation="配偶"), "case": case, "objection": objection,

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fangpin.jobs",
     "fangpin.interop",
     "fangpin.assistance",
+    "fangpin.grid",
     "fangpin.followup",
     "fangpin.ops",
 ]

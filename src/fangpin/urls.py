@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/", include("fangpin.cases.urls", namespace="cases")),
     path("leads/", include("fangpin.discovery.urls", namespace="discovery")),
     path("interop/", include("fangpin.interop.urls", namespace="interop")),
+    path("grid/", include("fangpin.grid.urls", namespace="grid")),
     path("visits/", include("fangpin.followup.urls", namespace="followup")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

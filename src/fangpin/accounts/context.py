@@ -10,6 +10,7 @@ NAV = [
     ("农户信息", "registry:household_list", None),
     ("线索", "discovery:lead_list", None),
     ("识别程序", "cases:case_list", None),
+    ("网格", "grid:index", None),
     ("走访排查", "followup:must_visit_list", None),
     ("数据导入", "interop:import_list", {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}),
     ("迁移申请", "registry:move_list", {Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE, Role.ADMINISTRATOR}),

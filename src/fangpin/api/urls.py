@@ -5,6 +5,7 @@ from ninja.security import django_auth
 
 from .cases import router as cases_router
 from .errors import install as install_error_handlers
+from .grid import router as grid_router
 from .interop import router as interop_router
 from .leads import router as leads_router
 from .moves import router as moves_router
@@ -25,5 +26,6 @@ api.add_router("/", cases_router)
 api.add_router("/", leads_router)
 api.add_router("/interop", interop_router)
 api.add_router("/", moves_router)
+api.add_router("/", grid_router)
 api.add_router("/", visits_router)
 install_error_handlers(api)
