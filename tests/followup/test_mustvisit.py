@@ -209,3 +209,16 @@ def test_a_bad_must_visit_profile_is_refused_at_load_R_DISC_05():
     assert "must_visit.recent_days 应为正整数" in text
     assert "名单 nine 不在 must_visit.lists 中" in text
     assert "类型 magic 未知" in text
+
+
+def test_a_registry_change_refreshes_the_households_entry_after_commit_R_DISC_05(
+        households, personas, django_capture_on_commit_callbacks):
+    from fangpin.registry import services as registry_services
+
+    h = households["a1"]
+    with django_capture_on_commit_callbacks(execute=True):
+        registry_services.set_tags(personas["cadre_a"], h, ["petition"])
+    assert hits(MustVisitEntry.objects.get(household=h)) == {"ten:petition": ["标签：涉诉涉访"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        registry_services.set_tags(personas["cadre_a"], h, [])
+    assert not MustVisitEntry.objects.filter(household=h).exists()
