@@ -205,3 +205,13 @@ def test_screening_page_lists_departments_not_reported_R_DISC_07(county, persona
     assert "未报送的部门（8/9）" in body and "全县医保政策落实" in body
     api = login(personas["county_officer"]).get("/api/screenings?year=2026&quarter=4").json()
     assert len(api["reported"]) == 1 and "医保局" not in api["not_reported"] and len(api["not_reported"]) == 8
+
+
+def test_the_visit_form_returns_only_to_a_page_of_this_site_R_DISC_05(households, personas, login):
+    client = login(personas["grid_worker"])
+    h = households["a1"]
+    data = {"visited_on": dt.date.today().isoformat(), "mode": "home", "purpose": "routine"}
+    r = client.post(f"/visits/household/{h.pk}/new/", {**data, "next": "https://evil.example/"})
+    assert r.status_code == 302 and r["Location"] == "/visits/"
+    r = client.post(f"/visits/household/{h.pk}/new/", {**data, "next": "/visits/sweeps/"})
+    assert r["Location"] == "/visits/sweeps/"

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangpin.accounts.masking import mask_text
@@ -49,6 +50,15 @@ def _page(request) -> int:
         return max(1, int(request.GET.get("page") or 1))
     except ValueError:
         return 1
+
+
+def _safe_next(request, raw) -> str:
+    """A page of this site to return to after the form (never another host)."""
+    target = scrub(raw or "").strip()
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                     require_https=request.is_secure()):
+        return target
+    return ""
 
 
 def _county_code(user) -> str | None:
@@ -121,7 +131,7 @@ def visit_new(request, pk):
                 result = services.record_visit(user, household, form.payload(),
                                                raise_lead=bool(form.cleaned_data.get("raise_lead")))
             messages.success(request, result.message)
-            return redirect(request.POST.get("next") or reverse("followup:must_visit_list"))
+            return redirect(_safe_next(request, request.POST.get("next")) or reverse("followup:must_visit_list"))
         except ValidationError as exc:
             apply_errors(form, exc)
     heads = household_rows(user, [household])
@@ -129,7 +139,7 @@ def visit_new(request, pk):
     recent = visits_visible_to(user).filter(household=household).order_by("-visited_on", "-id")[:5]
     return render(request, "followup/visit_form.html", {
         "form": form, "household": household, "row": heads[0], "reasons": reasons, "recent": recent,
-        "next": scrub(request.GET.get("next", "")) if str(request.GET.get("next", "")).startswith("/") else "",
+        "next": _safe_next(request, request.GET.get("next") or request.POST.get("next")),
     })
 
 
