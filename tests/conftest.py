@@ -22,7 +22,7 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     """Rate-limit counters and other cached values never leak from one test into the next."""
     from django.core.cache import cache
 

@@ -9,6 +9,7 @@
 - ``DJANGO_SECURE_COOKIES`` (DEBUG off only): ``1`` (default) the site is reached over HTTPS only (secure
   cookies, http redirected to https, HSTS); ``0`` plain http, for ``make serve`` on 127.0.0.1 only.
 - ``FANGPIN_STATIC_ROOT``, ``FANGPIN_BACKUP_DIR``, ``FANGPIN_LOG_LEVEL``: see docs/operations.md.
+- ``FANGPIN_REDIS_URL`` (shared cache, else the database) and ``FANGPIN_DECLARE_*_RATE``: see docs/operations.md.
 """
 
 import datetime as dt
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "django_ratelimit",
     "ninja",  # serves the API docs' scripts and styles from here instead of a CDN (content security policy)
     "fangpin.profiles",
     "fangpin.areas",
@@ -264,3 +266,28 @@ LOGGING = {
 
 # Page size of every list page.
 FANGPIN_PAGE_SIZE = 30
+
+# --- Shared cache: rate limits of the public pages (R-DISC-02), the status page's lookups ------------
+# One cache for every process (gunicorn's workers, the task worker): Redis when FANGPIN_REDIS_URL is set
+# (redis://127.0.0.1:6379/0), otherwise a table of the application's database (created by the
+# migrations). Both increment a counter atomically and keep its expiry (fangpin.cache).
+FANGPIN_REDIS_URL = os.environ.get("FANGPIN_REDIS_URL", "")
+if FANGPIN_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": FANGPIN_REDIS_URL,
+                          "KEY_PREFIX": os.environ.get("FANGPIN_CACHE_PREFIX", "fangpin")}}
+else:
+    CACHES = {"default": {"BACKEND": "fangpin.cache.DatabaseCache", "LOCATION": "fangpin_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 100000}}}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False  # a cache that cannot count refuses the submission (429), never lets it through
+# django-ratelimit lists only memcached and django-redis as known good; Django's RedisCache increments
+# with Redis's INCR and fangpin.cache.DatabaseCache in one locked transaction, both atomic.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Public self-declaration (docs/self-declaration.md): "count/period" per client address for the page and
+# for submissions, and per ID number for submissions (period: s, m, h, d, optionally with a number: 10m).
+FANGPIN_DECLARE_PAGE_RATE = os.environ.get("FANGPIN_DECLARE_PAGE_RATE", "60/m")
+FANGPIN_DECLARE_SUBMIT_RATE = os.environ.get("FANGPIN_DECLARE_SUBMIT_RATE", "10/h")
+FANGPIN_DECLARE_ID_RATE = os.environ.get("FANGPIN_DECLARE_ID_RATE", "3/d")
+# The site's public address printed in the villages' QR codes (https://fangpin.example.gov.cn); unset:
+# the address the poster page was opened on.
+FANGPIN_PUBLIC_URL = os.environ.get("FANGPIN_PUBLIC_URL", "")
