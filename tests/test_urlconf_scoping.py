@@ -100,6 +100,8 @@ PAGES = {
     "discovery:lead_serious": Route("lead"),
     "discovery:lead_serious_report": Route("lead"),
     "discovery:attachment": Route("lead_attachment"),
+    "discovery:poster": Route("village"),
+    "discovery:poster_township": Route("township"),
 }
 
 # API operations (method, path as the API documents it) that take an id.
@@ -222,9 +224,14 @@ def api_paths_served() -> set[str]:
     return served
 
 
+# Public pages (no login) whose path argument is an unguessable signed token, not an id: a forged or
+# altered token answers 404 and writes nothing (tests/discovery/test_public_declaration.py).
+PUBLIC_TOKEN_PAGES = {"discovery:declare"}
+
+
 def test_every_id_route_is_in_the_sweep_R_SEC_01():
     """A new route with an id fails here until the tables below say what object it takes."""
-    assert discovered_page_routes() == set(PAGES)
+    assert discovered_page_routes() == set(PAGES) | PUBLIC_TOKEN_PAGES
     assert discovered_api_operations() == set(API)
     # Nothing served by the API is missing from its description (an operation left out of the docs).
     assert api_paths_served() == {path for _method, path in API}
@@ -282,7 +289,8 @@ def world(county, households, personas, settings, tmp_path):
         "name": "蔡德明", "phone": "13955610001", "position": "group_worker", "grid": county["grid_a1"].code})
     working_group = grid_services.setup_working_groups(officer, county["t1"])[0]
     objects = {
-        "village": county["va"], "group": county["ga1"], "grid": county["grid_a1"], "grid_worker": grid_worker,
+        "village": county["va"], "township": county["t1"], "group": county["ga1"], "grid": county["grid_a1"],
+        "grid_worker": grid_worker,
         "working_group": working_group,
         "visit": visit, "sweep": sweep, "screening": screening,
         "lead": lead, "lead_attachment": lead.attachments.get(),

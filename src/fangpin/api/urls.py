@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from .cases import router as cases_router
+from .declarations import router as declarations_router
 from .errors import install as install_error_handlers
 from .grid import router as grid_router
 from .interop import router as interop_router
@@ -28,4 +29,5 @@ api.add_router("/interop", interop_router)
 api.add_router("/", moves_router)
 api.add_router("/", grid_router)
 api.add_router("/", visits_router)
+api.add_router("/", declarations_router)
 install_error_handlers(api)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_views, views
 
 app_name = "discovery"
 
@@ -16,4 +16,9 @@ urlpatterns = [
     path("<int:pk>/serious/", views.lead_serious, name="lead_serious"),
     path("<int:pk>/serious/report/", views.lead_serious_report, name="lead_serious_report"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    # Public self-declaration (no account; the token is the village's signed code) and its QR posters.
+    path("declare/<str:token>/", public_views.declare, name="declare"),
+    path("posters/", public_views.poster_index, name="poster_index"),
+    path("posters/<int:pk>/", public_views.poster, name="poster"),
+    path("posters/township/<int:pk>/", public_views.poster_township, name="poster_township"),
 ]
