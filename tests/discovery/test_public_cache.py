@@ -79,3 +79,31 @@ def test_simultaneous_increments_lose_no_count_R_DISC_02():
         t.join()
     assert not crashed, crashed
     assert cache.get("rl:race") == threads * rounds
+
+
+REDIS_PROBE = """
+import django; django.setup()
+from django.core.cache import cache, caches
+from django.test import RequestFactory
+from django_ratelimit.core import is_ratelimited
+cache.clear()
+request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")
+seen = [is_ratelimited(request, group="probe", key="ip", rate="3/h", increment=True) for _ in range(5)]
+print(type(caches["default"]).__name__, seen)
+cache.clear()
+"""
+
+
+def test_with_redis_the_limits_count_in_redis_R_DISC_02():
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("没有可用的 Redis（127.0.0.1:6379）")
+    env = {**os.environ, "FANGPIN_REDIS_URL": url, "FANGPIN_CACHE_PREFIX": f"test{os.getpid()}",
+           "DJANGO_SETTINGS_MODULE": "fangpin.settings"}
+    out = subprocess.run([sys.executable, "-c", REDIS_PROBE], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split("[")[0].strip() == "RedisCache"
+    assert "[False, False, False, True, True]" in out.stdout
