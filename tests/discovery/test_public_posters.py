@@ -75,3 +75,8 @@ def test_a_township_prints_the_posters_of_all_its_villages_R_DISC_02(county, per
     assert url in index and reverse("discovery:poster", args=[county["va"].pk]) in index
     cadre_index = _get(personas["cadre_a"], reverse("discovery:poster_index")).content.decode()
     assert county["vb"].name not in cadre_index
+
+
+def test_the_lead_list_links_to_the_posters_R_DISC_02(county, personas):
+    html = _get(personas["cadre_a"], reverse("discovery:lead_list")).content.decode()
+    assert reverse("discovery:poster_index") in html
