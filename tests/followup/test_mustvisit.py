@@ -184,6 +184,7 @@ def test_must_visit_page_for_a_grid_worker_R_DISC_05(households, personas, login
     assert r.status_code == 200
     assert f"户{households['a1'].number}" in body and "涉诉涉访户" in body and "从未走访" in body
     assert f"户{households['b1'].number}" not in body
+    assert f"/leads/new/?household={households['a1'].pk}" in body  # quick lead from the list
     home = login(personas["grid_worker"]).get("/").content.decode()
     assert "必访：户" in home
 

@@ -106,7 +106,7 @@ def must_visit_list(request):
         "entries": entries, "total": total, "page": page, "pages": pages, "lists": lists, "list_code": list_code,
         "overdue_only": overdue_only, "overdue_count": overdue_count, "query": query, "last_run": last_run,
         "interval": profiles[0].param("grid.visit_interval_days") if len(profiles) == 1 else None,
-        "can_visit": user.role in services.VISIT_ROLES, "today": day,
+        "can_visit": user.role in services.VISIT_ROLES, "can_lead": services.can_raise_lead(user), "today": day,
     })
 
 
