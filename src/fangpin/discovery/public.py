@@ -222,8 +222,9 @@ def declare(request, village: Division, data: dict, files=(), *, today: dt.date 
     earlier = _closed_recently(village, id_number, today)
     if earlier is not None:
         days = repeat_days(village.code)
-        fail("__all__", f"您于{earlier.reported_on:%Y年%m月%d日}提交的申报（受理编号 {earlier.reference}）已经入户核实办结，"
-                        f"{days}天内不重复受理；办理结果请凭受理编号和查询码查询。如有新的困难，请联系村委会或拨打 12317、12345")
+        # Neither the earlier reference nor its date: whoever types someone else's ID number learns no more.
+        fail("__all__", f"该身份证号在本村近期的申报已经入户核实办结，{days}天内不重复受理；办理结果请凭当时的受理编号和查询码"
+                        "查询。如有新的困难，请联系村委会或拨打 12317、12345")
     try:
         return services.raise_lead(
             None, channel=Channel.QR_SELF_DECLARATION, division_code=village.code, id_number=id_number,
