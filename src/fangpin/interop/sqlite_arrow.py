@@ -56,23 +56,37 @@ def read(path: str, sql: str, timeout_ms: int):
 
 
 def _child(path: str, timeout_ms: int) -> None:
-    import adbc_driver_sqlite.dbapi as adbc
+    # The driver's own interface, not its DB-API module: that one imports polars and pyarrow.dataset
+    # (half a second per read) and held about 2 GB for a county's million members; this streams the
+    # rows in the driver's batches (tens of MB for the same read).
+    import adbc_driver_manager
+    import adbc_driver_sqlite
+    import pyarrow
     import pyarrow.ipc
 
     sql = sys.stdin.buffer.read().decode("utf-8")
-    with adbc.connect(path) as conn:
-        cur = conn.cursor()
+    database = adbc_driver_sqlite.connect(path)
+    try:
+        conn = adbc_driver_manager.AdbcConnection(database)
         try:
-            # Wait for locks as Django's own connections do: in WAL mode a reader is still refused for a
-            # moment while another process opens the database or checkpoints it on closing.
-            cur.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-            cur.execute(sql)
-            reader = cur.fetch_record_batch()
-            with pyarrow.ipc.new_stream(sys.stdout.buffer, reader.schema) as out:
-                for batch in reader:
-                    out.write_batch(batch)
+            stmt = adbc_driver_manager.AdbcStatement(conn)
+            try:
+                # Wait for locks as Django's own connections do: in WAL mode a reader is still refused for
+                # a moment while another process opens the database or checkpoints it on closing.
+                stmt.set_sql_query(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+                stmt.execute_update()
+                stmt.set_sql_query(sql)
+                stream, _ = stmt.execute_query()
+                reader = pyarrow.RecordBatchReader.from_stream(stream)
+                with pyarrow.ipc.new_stream(sys.stdout.buffer, reader.schema) as out:
+                    for batch in reader:
+                        out.write_batch(batch)
+            finally:
+                stmt.close()
         finally:
-            cur.close()
+            conn.close()
+    finally:
+        database.close()
 
 
 if __name__ == "__main__":
