@@ -6,11 +6,12 @@ longer exists, answers 404 (:func:`village_for_token`); village codes are not en
 
 A submission (:func:`declare`) is refused — with a Chinese message naming the field, nothing stored —
 when the client address or the ID number has sent too many (django-ratelimit counters on the cache
-shared by every process, :func:`check_limit`), when the hidden honeypot field is filled in, when the
-attachments break the public limits, or when the same person's earlier declaration in this village was
-already verified and closed within the profile's ``leads.public_repeat_days``. Otherwise it goes
-through ``services.raise_lead`` (actor None, the QR channel): a lead of that village waiting for home
-verification — never a case — merged into the person's open lead when there is one.
+shared by every process, :func:`check_limit`), when the hidden honeypot field is filled in, or when the
+attachments break the public limits. Otherwise it goes through ``services.raise_lead`` (actor None, the
+QR channel): a lead of that village waiting for home verification — never a case — merged into the
+person's open lead when there is one. What the applicant is told never depends on anybody's earlier
+declarations (R-SEC-04): a declaration about a person whose earlier lead was closed is a new lead, with
+a receipt like any other, for the village to verify again.
 """
 
 from __future__ import annotations
@@ -23,18 +24,15 @@ from pathlib import Path
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django_ratelimit.core import is_ratelimited
 
 from fangpin.areas.models import Division, Level
-from fangpin.policy.profiles import ProfileError
-from fangpin.profiles.services import profile_for_county
 from fangpin.profiles.services import today as local_today
 from fangpin.validation import Errors, fail, scrub
 
 from . import services
-from .models import OPEN_STATES, Channel, LeadReport
+from .models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -154,23 +152,6 @@ def _id_key(raw) -> str:
 # --- the submission --------------------------------------------------------------------------------
 
 
-def repeat_days(code: str) -> int:
-    try:
-        return int(profile_for_county(code).param("leads.public_repeat_days"))
-    except (ProfileError, TypeError, ValueError) as exc:
-        fail("__all__", f"本县政策画像不完整，暂时无法受理网上申报：{exc}")
-
-
-def _closed_recently(village: Division, id_number: str, today: dt.date) -> LeadReport | None:
-    """This person's declaration in this village within the profile's period whose lead was already
-    verified (an open lead takes a new declaration as a further report)."""
-    since = today - dt.timedelta(days=repeat_days(village.code))
-    return (LeadReport.objects.filter(channel=Channel.QR_SELF_DECLARATION, reported_on__gte=since,
-                                      lead__division_code__startswith=village.code)
-            .filter(Q(lead__person_id_number=id_number) | Q(lead__household__members__id_number=id_number))
-            .exclude(lead__state__in=OPEN_STATES).select_related("lead").order_by("-reported_on", "-pk").first())
-
-
 def _check_files(files, errors: Errors) -> list:
     files = list(files or [])
     if len(files) > PUBLIC_MAX_FILES:
@@ -219,12 +200,6 @@ def declare(request, village: Division, data: dict, files=(), *, today: dt.date 
     files = _check_files(files, errors)
     errors.raise_if_any()
 
-    earlier = _closed_recently(village, id_number, today)
-    if earlier is not None:
-        days = repeat_days(village.code)
-        # Neither the earlier reference nor its date: whoever types someone else's ID number learns no more.
-        fail("__all__", f"该身份证号在本村近期的申报已经入户核实办结，{days}天内不重复受理；办理结果请凭当时的受理编号和查询码"
-                        "查询。如有新的困难，请联系村委会或拨打 12317、12345")
     try:
         return services.raise_lead(
             None, channel=Channel.QR_SELF_DECLARATION, division_code=village.code, id_number=id_number,
