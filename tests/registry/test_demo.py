@@ -188,7 +188,10 @@ def test_category_shares_tags_and_incomes_are_realistic():
         if rec.household.monitoring_status == MonitoringStatus.ELIMINATED:
             assert value > line
     assert sum(8_000 <= v <= 30_000 for v in per_capita) / len(per_capita) > 0.8
-    under_watch = [float(r.per_capita_net_income) for r in IncomeRecord.objects.filter(household__monitoring_status="monitored")]
+    # Households the demo identified through the procedure (cases.demo: filed for expenses or sudden
+    # hardship) are not the generator's; its own monitored households have incomes near the line.
+    generated = IncomeRecord.objects.filter(household__monitoring_status="monitored").exclude(household__cases__status="filed")
+    under_watch = [float(r.per_capita_net_income) for r in generated]
     assert under_watch and sum(v <= line * 1.1 for v in under_watch) / len(under_watch) > 0.7
     grades = Counter(Household.objects.values_list("housing_grade", flat=True))
     assert grades["A"] + grades["B"] > 10 * (grades["C"] + grades["D"])

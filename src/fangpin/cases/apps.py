@@ -24,3 +24,10 @@ class CasesConfig(AppConfig):
         from .services import recompute_deadlines
 
         deadlines.register("cases", recompute_deadlines)
+        # The demo county ships cases at every step of its identification procedure (make demo).
+        from fangpin.registry.demo import DEMO_STEPS
+
+        from .demo import build_demo_cases
+
+        if build_demo_cases not in DEMO_STEPS:
+            DEMO_STEPS.append(build_demo_cases)

@@ -54,6 +54,8 @@ DEFAULT_SEED = 2026
 MAX_HOUSEHOLDS = 2_000_000
 BUILD_ACTION = "demo.build"
 WIPE_ACTION = "demo.wipe"
+# The audit source of everything build_demo writes (its own event and the demo steps' events).
+BUILD_SOURCE = ("command", "build_demo")
 
 # Shares (R-REG-03): 脱贫户 15–25 % per village, monitored 1–3 % in all.
 FORMERLY_POOR_SHARE = (0.15, 0.25)
@@ -66,7 +68,8 @@ ORDINARY_WITH_INCOME = 0.3
 HIDDEN_RISK_SHARE = 0.003
 MONITORING_STARTED = dt.date(2021, 7, 1)
 # Apps above the registry add their demo data here from their AppConfig.ready: callables
-# (county, as_of, seed) -> None, run set-based in build_demo's transaction after the demo accounts exist.
+# (county, as_of, seed) -> None, run set-based in build_demo's transaction after the demo accounts exist,
+# in the order they were added unless a step says otherwise with a ``demo_order`` attribute (default 0).
 DEMO_STEPS: list = []
 
 
@@ -958,7 +961,7 @@ def build_demo(
         raise DemoError(f"{profile.name}已有{existing}户数据；如需重建请加 --force，如需跳过请加 --if-empty")
 
     plans = plan_county(profile, households, seed)
-    with using_source("command", "build_demo"), transaction.atomic():
+    with using_source(*BUILD_SOURCE), transaction.atomic():
         if existing:
             wipe_county(county_code)
         lock_for_load(Household, Member, IncomeRecord, Household.tags.through)
@@ -990,7 +993,7 @@ def build_demo(
             "profile": profile.key, "seed": seed, "as_of": as_of, **gen.stats, "divisions": n_divisions,
         })
         ensure_demo_users(county)
-        for step in DEMO_STEPS:
+        for step in sorted(DEMO_STEPS, key=lambda s: getattr(s, "demo_order", 0)):
             step(county, as_of, seed)
     if analyze:
         analyze_tables()
@@ -1049,7 +1052,8 @@ def wipe_county(county_code: str) -> dict[str, int]:
     """Delete a demo county: households, members, incomes, divisions and every row that depends on
     them (cases, history rows…). Nullable references from elsewhere (audit events, users) are
     unlinked, not deleted: the audit trail keeps its rows. Refuses a county that was not generated
-    by ``build_demo``.
+    by ``build_demo``, and one with audit events about its households other than those the build
+    itself recorded (source ``BUILD_SOURCE``: the demo cases driven through the case services).
     """
     from fangpin.areas.lookups import prefix_q
     from fangpin.audit.models import Event
@@ -1061,7 +1065,9 @@ def wipe_county(county_code: str) -> dict[str, int]:
     generated = Event.objects.filter(action=BUILD_ACTION, division_code=county_code).exists()
     if not generated and county_household_count(county_code):
         raise DemoError(f"{county.name}的数据不是演示生成的，拒绝清空")
-    worked = Event.objects.filter(prefix_q("household__division_code", county_code)).count()
+    # Events the build itself recorded (demo cases driven through their services) are not someone's work.
+    worked = (Event.objects.filter(prefix_q("household__division_code", county_code))
+              .exclude(source=BUILD_SOURCE[0], source_ref=BUILD_SOURCE[1]).count())
     if worked:
         raise DemoError(
             f"{county.name}已有{worked}条针对农户的操作留痕；留痕不可改动，不能清空重建。"
