@@ -35,6 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from fangpin.manage import configure_allocator  # noqa: E402
+
+configure_allocator()  # as every process of the product does, before polars is loaded
+
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
 GIVEN = "建国秀兰明华军红平玉梅志强桂英海燕德胜永华小磊春生丽娟子涵浩然雨轩"
 
