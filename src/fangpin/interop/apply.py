@@ -43,15 +43,17 @@ from .state import NO, YES, category_text, household_type_key
 CREATE_ACTION = "household.import_create"
 UPDATE_ACTION = "household.import_update"
 MOVE_REASON = "国家系统数据导入"
+APPLY_CACHE_KIB = 256 * 1024  # SQLite page cache during the apply
 
 
 def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], None] | None = None, county_code: str = "") -> dict:
     progress = progress or (lambda pct, label: None)
     now = timezone.now()
     if connection.vendor == "sqlite":
-        # A large page cache for the load keeps the index B-trees in memory (SQLite only; reset below).
+        # A larger page cache for the load (SQLite only; reset below). Not larger than this: the pages the
+        # transaction writes stay in it until it is full, beside the rows prepared meanwhile (R-OPS-05).
         with connection.cursor() as cur:
-            cur.execute("PRAGMA cache_size=-1048576")
+            cur.execute(f"PRAGMA cache_size=-{APPLY_CACHE_KIB}")
     # New households get their ids now (from the sequence), so the member, income and audit rows can
     # be prepared in a second thread while this one writes divisions and households.
     new_households = plan.household_inserts.height if plan.household_inserts is not None else 0
@@ -249,12 +251,12 @@ def _member_rows(plan: Plan, hkey_to_id: dict[str, int]) -> pl.DataFrame | None:
     cols = set(new.columns)
     extra_cols = sorted(c for c in cols if c.startswith("mx_"))
     extra = _extra_json(new, extra_cols, None)
-    # Sorted by ID number: the unique index on it then grows at its end instead of splitting pages.
-    frame = new.with_columns(extra.alias("_extra")).sort("m_id_number")
     text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
     ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
     order = pl.DataFrame({"m_relation": list(RELATION_ORDER), "_order": list(RELATION_ORDER.values())}, schema={"m_relation": pl.String, "_order": pl.Int64})
-    frame = frame.join(ids, on="_hkey", how="left").join(order, on="m_relation", how="left")
+    # Lazily, so that only the columns written are joined and sorted (not a copy of the plan's rows), and
+    # sorted last by ID number: the unique index on it then grows at its end instead of splitting pages.
+    frame = new.lazy().with_columns(extra.alias("_extra")).join(ids.lazy(), on="_hkey", how="left").join(order.lazy(), on="m_relation", how="left")
     return frame.select(
         "_hid", "m_id_number", "m_name", "m_sex", pl.when(text("m_birth_date") != "").then(text("m_birth_date")).alias("_birth"),
         text("m_relation").alias("_relation"), pl.col("_order").fill_null(99), *[text(f"m_{k}").alias(f"_{k}") for k in (
@@ -263,7 +265,7 @@ def _member_rows(plan: Plan, hkey_to_id: dict[str, int]) -> pl.DataFrame | None:
         *[_bool_expr(text(f"m_{k}")).alias(f"_{k}") for k in ("medical_insurance", "serious_illness_insurance", "pension_insurance")],
         (text("m_dibao") == YES).alias("_dibao"), (text("m_tekun") == YES).alias("_tekun"), text("m_phone").alias("_phone"),
         text("m_person_number").alias("_pn"), pl.lit(True).alias("_active"), "_extra",
-    )
+    ).sort("m_id_number", maintain_order=True).collect()
 
 
 def _update_members(plan: Plan, hkey_to_id: dict[str, int], actor) -> None:

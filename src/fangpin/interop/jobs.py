@@ -430,6 +430,9 @@ def run_apply(job_id: int, progress: Progress | None = None, *, attempt: int | N
                     report(6, "库中数据自预检以来未变，沿用预检结果")
                 if plan.refused - seen_refused:
                     _require_previewed(job, plan, seen_refused)
+                # The plan holds what the apply writes: the checked rows and the county's state are let go
+                # before it (R-OPS-05).
+                prep = state = None
                 apply_plan(plan, actor=actor, profile=profile, county_code=job.county.code,
                            progress=lambda pct, label: report(10 + pct * 85 // 100, label))
                 moves = _raise_move_requests(job, plan, actor)
