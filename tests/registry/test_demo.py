@@ -276,3 +276,14 @@ def test_force_rebuild_never_touches_the_audit_trail_and_refuses_real_data():
     with pytest.raises(DemoError, match="拒绝清空"):
         build(profile="jinan", force=True)
     assert Household.objects.filter(division_code__startswith="341502").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_second_demo_county_in_the_same_database_takes_the_demo_logins_R_GRID_03():
+    from fangpin.areas.models import GridWorker
+
+    build(households=200, profile="suixi")
+    build(households=200, profile="fengdu")
+    grid = User.objects.select_related("division").get(username="grid")
+    assert grid.division.code.startswith("500230")
+    assert GridWorker.objects.get(user=grid).grid_id == grid.division_id

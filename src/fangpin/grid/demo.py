@@ -112,6 +112,8 @@ def build_grid_demo(county: Division, as_of=None, seed: int = 0) -> dict:
     # The demo grid worker account is the worker of the grid it is bound to.
     account = User.objects.filter(username="grid", role=Role.GRID_WORKER, division__code__startswith=county.code).first()
     if account is not None and account.division_id is not None:
+        # The demo logins follow the newest demo county: a worker of an earlier one lets the account go.
+        GridWorker.objects.filter(user=account).exclude(grid_id=account.division_id).update(user=None)
         GridWorker.objects.filter(grid_id=account.division_id, position=grid_pos.code).update(
             user=account, name=account.display_name or account.username)
     return {"workers": len(workers), "pairings": len(pairings), "working_groups": len(groups), "members": len(members)}
