@@ -126,7 +126,8 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
     header = prep.header
     present = prep.present
     file_refused = prep.refused_keys()
-    hh = prep.households.filter(~pl.col("_hkey").is_in(list(file_refused)))
+    # (Filters only when something is refused: a filter may copy its frame's columns, R-OPS-05.)
+    hh = prep.households.filter(~pl.col("_hkey").is_in(list(file_refused))) if file_refused else prep.households
 
     # --- places: townships, villages (and groups) by name within the county -------------------
     hh, new_divisions = _resolve_places(hh, state, present, header, issues)
@@ -164,8 +165,9 @@ def build_plan(prep: Prepared, state: CountyState, *, profile, options: dict, to
 
     db_refused = {r["hkey"] for r in issues.rows if r["level"] == REFUSED and r["hkey"]}
     refused = file_refused | db_refused
-    hh = hh.filter(~pl.col("_hkey").is_in(list(db_refused)))
-    rows = rows.filter(~pl.col("_hkey").is_in(list(db_refused)))
+    if db_refused:
+        hh = hh.filter(~pl.col("_hkey").is_in(list(db_refused)))
+        rows = rows.filter(~pl.col("_hkey").is_in(list(db_refused)))
 
     plan = Plan(counts={}, issues=issues.frame(), refused=refused, new_divisions=new_divisions, households=hh, move_requests=move_requests)
     monitored_codes = set(profile.monitored_categories())
