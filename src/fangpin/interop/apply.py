@@ -52,7 +52,12 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
     if connection.vendor == "sqlite":
         # A larger page cache for the load (SQLite only; reset below). Not larger than this: the pages the
         # transaction writes stay in it until it is full, beside the rows prepared meanwhile (R-OPS-05).
+        # No memory-mapped reads meanwhile: the pages the load touches through the map stay in the
+        # process's resident memory as long as the connection is open (restored below).
         with connection.cursor() as cur:
+            cur.execute("PRAGMA mmap_size")
+            mmap_size = cur.fetchone()[0]
+            cur.execute("PRAGMA mmap_size=0")
             cur.execute(f"PRAGMA cache_size=-{APPLY_CACHE_KIB}")
     # New households get their ids now (from the sequence), so the member, income and audit rows can
     # be prepared in a second thread while this one writes divisions and households.
@@ -93,6 +98,7 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-65536")
+            cur.execute(f"PRAGMA mmap_size={int(mmap_size)}")
     return {"events": count}
 
 
