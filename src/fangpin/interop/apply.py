@@ -56,7 +56,8 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
         # process's resident memory as long as the connection is open (restored below).
         with connection.cursor() as cur:
             cur.execute("PRAGMA mmap_size")
-            mmap_size = cur.fetchone()[0]
+            row = cur.fetchone()  # no row where memory mapping is not available (an in-memory database)
+            mmap_size = row[0] if row else None
             cur.execute("PRAGMA mmap_size=0")
             cur.execute(f"PRAGMA cache_size=-{APPLY_CACHE_KIB}")
     # New households get their ids now (from the sequence), so the member, income and audit rows can
@@ -98,7 +99,8 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-65536")
-            cur.execute(f"PRAGMA mmap_size={int(mmap_size)}")
+            if mmap_size is not None:
+                cur.execute(f"PRAGMA mmap_size={int(mmap_size)}")
     return {"events": count}
 
 
