@@ -16,6 +16,8 @@ from fangpin.areas.locks import county_write_lock
 from fangpin.areas.lookups import prefix_q
 from fangpin.areas.models import Division
 
+from .roles import Role
+
 
 class OutOfScope(PermissionDenied):
     pass
@@ -70,4 +72,36 @@ def require_write_in(user, code: str, capability: str = "write_registry") -> Non
             raise PermissionDenied(f"{user.role_label}角色没有此项操作权限")
         if not in_scope(user, code):
             raise OutOfScope("该对象不在您的管辖范围内")
+    county_write_lock(code)
+
+
+# --- who may act: the checks every app's services make before a write --------------------------------
+
+
+def roles_text(roles) -> str:
+    """Role codes as the names users know, joined with 、 (for messages)."""
+    labels = dict(Role.choices)
+    return "、".join(labels.get(r, r) for r in roles)
+
+
+def require_person(actor, why: str) -> None:
+    """A logged-in person acts (each step of a procedure is someone's, and audited as theirs); ``why``
+    completes the Chinese message, e.g. "识别程序的每一步都必须由具体人员办理并留痕"."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(f"请先登录：{why}")
+
+
+def require_role(actor, roles, what: str, why: str) -> None:
+    """``actor`` is a logged-in person with one of ``roles`` to do ``what`` (named in the message)."""
+    require_person(actor, why)
+    if actor.role not in roles:
+        raise PermissionDenied(f"“{what}”只能由{roles_text(roles)}办理，您的角色是{actor.role_label}")
+
+
+def require_area(actor, code: str, message: str) -> None:
+    """The object (division code ``code``) lies in the actor's area — ``OutOfScope`` with ``message``
+    otherwise — then hold the county's write lock (shared) for the rest of the transaction, so the write
+    waits while an import applies in that county (R-OPS-04)."""
+    if not in_scope(actor, code):
+        raise OutOfScope(message)
     county_write_lock(code)

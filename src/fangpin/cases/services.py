@@ -23,16 +23,19 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from fangpin import validation
-from fangpin.accounts.roles import Role
-from fangpin.accounts.scoping import OutOfScope, in_scope
-from fangpin.areas.locks import county_write_lock
+from fangpin.accounts.scoping import (
+    OutOfScope,
+    in_scope,
+    require_area,
+    require_person,
+    require_role,
+)
 from fangpin.areas.models import Division
 from fangpin.audit.services import jsonable, record
 from fangpin.policy import quorum
@@ -60,7 +63,6 @@ from .models import (
     StepStatus,
 )
 
-ROLE_LABELS = dict(Role.choices)
 # Cross-check evidence from other modules (the warnings engine registers here): callables
 # ``(case) -> {item_code: {"result": "none"|"found"|"unavailable", "detail": str}}`` used to prefill.
 CROSS_CHECK_PROVIDERS: list = []
@@ -98,10 +100,6 @@ def _today(today: dt.date | None) -> dt.date:
     return today or local_today()
 
 
-def _roles_text(roles) -> str:
-    return "、".join(ROLE_LABELS.get(r, r) for r in roles)
-
-
 def clean_files(files, errors: dict, label: str = "证明材料") -> list:
     """Uploaded evidence checked against the allowed types and size (shared by every app that keeps
     attachments); the problems go to ``errors["attachments"]``."""
@@ -130,22 +128,20 @@ def _save_files(case: Case, row: CaseStep, actor, files) -> list[str]:
 # --- permission and order checks ----------------------------------------------------------------
 
 
+WHY_PERSON = "识别程序的每一步都必须由具体人员办理并留痕"
+
+
 def _require_actor(actor):
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("请先登录：识别程序的每一步都必须由具体人员办理并留痕")
+    require_person(actor, WHY_PERSON)
 
 
 def _require_role(actor, roles, what: str):
-    _require_actor(actor)
-    if actor.role not in roles:
-        raise PermissionDenied(f"“{what}”只能由{_roles_text(roles)}办理，您的角色是{actor.role_label}")
+    require_role(actor, roles, what, WHY_PERSON)
 
 
 def _require_scope(actor, code: str):
     _require_actor(actor)
-    if not in_scope(actor, code):
-        raise OutOfScope("该农户不在您的管辖范围内，不能办理")
-    county_write_lock(code)  # waits while an import applies in this county (R-OPS-04)
+    require_area(actor, code, "该农户不在您的管辖范围内，不能办理")
 
 
 def _lock_case(case) -> Case:

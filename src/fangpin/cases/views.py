@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from fangpin.accounts.masking import mask_text
-from fangpin.accounts.roles import Role
+from fangpin.accounts.scoping import roles_text
 from fangpin.areas.models import Division
 from fangpin.audit.models import Event
 from fangpin.audit.presentation import present_events
@@ -44,7 +44,6 @@ from .selectors import (
     timeline,
 )
 
-ROLE_LABELS = dict(Role.choices)
 STATUS_BADGE = {CaseStatus.OPEN: "pending", CaseStatus.FILED: "done", CaseStatus.REJECTED: "rejected"}
 STATUS_LOOKUP_LIMIT = 10  # public status lookups per address per window
 STATUS_LOOKUP_WINDOW = 600  # seconds
@@ -143,7 +142,7 @@ def procedure_page(request):
         proc = parse_procedure(p.data, "identification")
         described.append({
             "profile": p, "proc": proc, "unit": UNITS[proc.total_unit],
-            "steps": [{"def": s, "roles": "、".join(ROLE_LABELS.get(r, r) for r in s.roles),
+            "steps": [{"def": s, "roles": roles_text(s.roles),
                        "level": LEVEL_LABELS[s.level], "deadline": s.deadline_text()} for s in proc.steps],
             "presence": p.param("deliberation.presence_fraction"), "approval": p.param("deliberation.approval_fraction"),
         })
@@ -216,7 +215,7 @@ def case_detail(request, pk):
         r.overdue = bool(r.due_on and ((r.completed_on or day) > r.due_on))
         r.remaining = remaining_text(r.due_on, day, step.deadline_unit) if r.status == "current" else ""
         r.level = LEVEL_LABELS[step.level]
-        r.roles = "、".join(ROLE_LABELS.get(x, x) for x in step.roles)
+        r.roles = roles_text(step.roles)
         r.entries = [(label, mask_text(user, value)) for label, value in _evidence(r, names)]
         r.outcome = mask_text(user, r.outcome)
         r.shown_objections = [_shown_objection(user, o) for o in r.objections.all()]
@@ -224,7 +223,7 @@ def case_detail(request, pk):
     if case.is_open:
         i = proc.index(case.current_step)
         upcoming = [{"name": s.name, "level": LEVEL_LABELS[s.level], "deadline": s.deadline_text(),
-                     "roles": "、".join(ROLE_LABELS.get(x, x) for x in s.roles)} for s in proc.steps[i + 1:]]
+                     "roles": roles_text(s.roles)} for s in proc.steps[i + 1:]]
     step = case.current_step_def
     current_row = next((r for r in rows if r.status == "current"), None)
     can_act = bool(step and user.role in step.roles)
@@ -350,7 +349,7 @@ def step_form(request, pk, step_key):
         raise Http404("本程序没有该步骤")
     step = case.proc.step(step_key)
     if user.role not in step.roles:
-        raise PermissionDenied(f"“{step.name}”只能由{'、'.join(ROLE_LABELS.get(r, r) for r in step.roles)}办理")
+        raise PermissionDenied(f"“{step.name}”只能由{roles_text(step.roles)}办理")
     if request.method == "GET" and (not case.is_open or case.current_step != step_key or case.phase):
         messages.info(request, f"当前不能办理“{step.name}”")
         return redirect("cases:case_detail", pk=case.pk)

@@ -32,7 +32,14 @@ from simple_history.utils import bulk_update_with_history
 from fangpin import validation
 from fangpin.accounts.models import User
 from fangpin.accounts.roles import Role
-from fangpin.accounts.scoping import OutOfScope, in_scope
+from fangpin.accounts.scoping import (
+    OutOfScope,
+    in_scope,
+    require_area,
+    require_person,
+    require_role,
+    roles_text,
+)
 from fangpin.areas.locks import county_write_lock
 from fangpin.areas.models import CODE_LENGTH, Division, Level
 from fangpin.audit.services import jsonable, record
@@ -68,7 +75,6 @@ DISPATCH_ROLES = (Role.COUNTY_OFFICE,)
 VERIFY_ROLES = (Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE)
 CLOSE_ROLES = (Role.TOWNSHIP_STAFF,)
 SERIOUS_ROLES = (Role.TOWNSHIP_STAFF,)
-ROLE_LABELS = dict(Role.choices)
 
 REFERENCE_PREFIX = "XS"
 MIN_VERIFIERS = 2  # 两人同行 (003 第二步)
@@ -115,27 +121,21 @@ def _today(today: dt.date | None) -> dt.date:
     return today or local_today()
 
 
-def _roles_text(roles) -> str:
-    return "、".join(ROLE_LABELS.get(r, r) for r in roles)
+WHY_PERSON = "线索的每一步都必须由具体人员办理并留痕"
 
 
 def _require_actor(actor):
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("请先登录：线索的每一步都必须由具体人员办理并留痕")
+    require_person(actor, WHY_PERSON)
 
 
 def _require_role(actor, roles, what: str):
-    _require_actor(actor)
-    if actor.role not in roles:
-        raise PermissionDenied(f"“{what}”只能由{_roles_text(roles)}办理，您的角色是{actor.role_label}")
+    require_role(actor, roles, what, WHY_PERSON)
 
 
 def _require_scope(actor, code: str):
     """The lead lies in the actor's area; then hold the county's write lock (shared) (R-OPS-04)."""
     _require_actor(actor)
-    if not in_scope(actor, code):
-        raise OutOfScope("该线索不在您的管辖范围内，不能办理")
-    county_write_lock(code)
+    require_area(actor, code, "该线索不在您的管辖范围内，不能办理")
 
 
 def _lock(lead) -> Lead:
@@ -269,7 +269,7 @@ def _assignee(raw, code: str, errors: Errors) -> User | None:
         except (TypeError, ValueError):
             user = None
     if user is None or user.role not in VERIFY_ROLES or not in_scope(user, code):
-        errors["assignee"] = f"核实责任人须为该线索所在乡镇或村的{_roles_text(VERIFY_ROLES)}"
+        errors["assignee"] = f"核实责任人须为该线索所在乡镇或村的{roles_text(VERIFY_ROLES)}"
         return None
     return user
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from fangpin.accounts.masking import mask_text, show_id_number, show_phone
 from fangpin.accounts.models import User
-from fangpin.accounts.scoping import divisions_visible_to, scope_filter
+from fangpin.accounts.scoping import divisions_visible_to, roles_text, scope_filter
 from fangpin.areas.models import Division, Level
 from fangpin.cases.selectors import remaining_text
 from fangpin.profiles.services import today
@@ -38,12 +38,10 @@ from .selectors import (
     pending_for,
 )
 
-ROLE_LABELS = services.ROLE_LABELS
-
 
 def _refuse_role(user, roles, what: str):
     if user.role not in roles:
-        raise PermissionDenied(f"“{what}”只能由{services._roles_text(roles)}办理，您的角色是{user.role_label}")
+        raise PermissionDenied(f"“{what}”只能由{roles_text(roles)}办理，您的角色是{user.role_label}")
 
 
 def _decorate(user, leads, day):

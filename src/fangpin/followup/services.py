@@ -11,13 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from fangpin import validation
 from fangpin.accounts.roles import Role
-from fangpin.accounts.scoping import OutOfScope, in_scope
-from fangpin.areas.locks import county_write_lock
+from fangpin.accounts.scoping import require_area, require_role
 from fangpin.areas.models import Division, Level
 from fangpin.audit.services import record
 from fangpin.policy.mustvisit import quarter_of, screening_departments
@@ -39,7 +37,6 @@ VISIT_BACKDATE_DAYS = 92  # a visit is entered within a quarter of the day it to
 FINDINGS_MAX = 1000
 SCREENING_EXTENSIONS = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".zip"}
 SCREENING_MAX_BYTES = 20 * 1024 * 1024
-ROLE_LABELS = dict(Role.choices)
 
 
 @dataclass(frozen=True)
@@ -49,17 +46,11 @@ class Result:
 
 
 def _require(actor, roles, what: str):
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("请先登录：走访、排查记录必须由具体人员录入并留痕")
-    if actor.role not in roles:
-        names = "、".join(ROLE_LABELS[r] for r in roles)
-        raise PermissionDenied(f"“{what}”只能由{names}办理，您的角色是{actor.role_label}")
+    require_role(actor, roles, what, "走访、排查记录必须由具体人员录入并留痕")
 
 
 def _require_scope(actor, code: str, message: str = "该农户不在您的管辖范围内，不能办理"):
-    if not in_scope(actor, code):
-        raise OutOfScope(message)
-    county_write_lock(code)  # waits while an import applies in this county (R-OPS-04)
+    require_area(actor, code, message)
 
 
 def _today(today):
