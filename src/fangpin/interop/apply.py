@@ -166,7 +166,7 @@ def _bool_expr(expr: pl.Expr) -> pl.Expr:
 
 def _extra_json(frame: pl.DataFrame, columns: list[str], type_wanted: pl.Expr | None) -> pl.Series:
     """JSON of the household/member extra fields, leaving out empty values."""
-    fields = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(FIELDS[c.split("_", 1)[1]].header) for c in columns]
+    fields = [pl.when(pl.col(c) != "").then(pl.col(c).cast(pl.String)).alias(FIELDS[c.split("_", 1)[1]].header) for c in columns]
     if type_wanted is not None:
         fields.append(type_wanted.alias(FIELDS["household_type"].header))
     if not fields:
@@ -259,14 +259,14 @@ def _member_rows(plan: Plan, hkey_to_id: dict[str, int]) -> pl.DataFrame | None:
     cols = set(new.columns)
     extra_cols = sorted(c for c in cols if c.startswith("mx_"))
     extra = _extra_json(new, extra_cols, None)
-    text = lambda c: pl.col(c).fill_null("") if c in cols else pl.lit("")  # noqa: E731
+    text = lambda c: pl.col(c).cast(pl.String).fill_null("") if c in cols else pl.lit("")  # noqa: E731  (compact columns as text)
     ids = pl.DataFrame({"_hkey": list(hkey_to_id), "_hid": list(hkey_to_id.values())}, schema={"_hkey": pl.String, "_hid": pl.Int64})
     order = pl.DataFrame({"m_relation": list(RELATION_ORDER), "_order": list(RELATION_ORDER.values())}, schema={"m_relation": pl.String, "_order": pl.Int64})
     # Lazily, so that only the columns written are joined and sorted (not a copy of the plan's rows), and
     # sorted last by ID number: the unique index on it then grows at its end instead of splitting pages.
-    frame = new.lazy().with_columns(extra.alias("_extra")).join(ids.lazy(), on="_hkey", how="left").join(order.lazy(), on="m_relation", how="left")
+    frame = new.lazy().with_columns(extra.alias("_extra")).join(ids.lazy(), on="_hkey", how="left").with_columns(pl.col("m_relation").cast(pl.String)).join(order.lazy(), on="m_relation", how="left")
     return frame.select(
-        "_hid", "m_id_number", "m_name", "m_sex", pl.when(text("m_birth_date") != "").then(text("m_birth_date")).alias("_birth"),
+        "_hid", "m_id_number", "m_name", pl.col("m_sex").cast(pl.String), pl.when(text("m_birth_date") != "").then(text("m_birth_date")).alias("_birth"),
         text("m_relation").alias("_relation"), pl.col("_order").fill_null(99), *[text(f"m_{k}").alias(f"_{k}") for k in (
             "ethnicity", "political", "education", "student_status", "health", "disability_grade", "labour")],
         text("m_months_worked").cast(pl.Int64, strict=False).fill_null(0).alias("_months"),

@@ -572,7 +572,9 @@ def _member_changes(plan: Plan, rows: pl.DataFrame, state: CountyState, prep: Pr
     stored = state.members.drop("id_number", "household_id")
     parts = []
     for start in range(0, existing.height, DIFF_ROWS):
-        part = existing.slice(start, DIFF_ROWS).join(stored, on="m_id", how="left")
+        # The file's compact (Categorical) columns as text for the comparison, one slice at a time.
+        part = existing.slice(start, DIFF_ROWS)
+        part = part.with_columns([pl.col(c).cast(pl.String) for c, t in part.schema.items() if isinstance(t, pl.Categorical)]).join(stored, on="m_id", how="left")
         flags = part.with_columns([(new.fill_null("") != old.fill_null("")).alias(f"d_{n}") for n, (new, old) in exprs.items()])
         parts.append(flags.filter(pl.any_horizontal([pl.col(f"d_{n}") for n in exprs])))
         del part, flags
