@@ -46,7 +46,7 @@ MONEY_PARTS = (
 SIMPLE_PARTS = ("production_income", "production_expense", "insurance_payout", "eligible_out_of_pocket")
 MEMBER_TEXT_FIELDS = ("name", "relation", "ethnicity", "political", "education", "student_status", "health", "labour", "person_number", "phone")
 MEMBER_BOOL_FIELDS = ("medical_insurance", "serious_illness_insurance", "pension_insurance")
-DIFF_ROWS = 200_000  # member rows compared with their stored fields at a time (bounded memory, R-OPS-05)
+DIFF_ROWS = 100_000  # member rows compared with their stored fields at a time (bounded memory, R-OPS-05)
 
 
 @dataclass
