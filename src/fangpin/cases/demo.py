@@ -45,8 +45,8 @@ REASONS = [
 ]
 VERIFIERS = [("蔡永胜", "村党支部书记"), ("周红梅", "村监委会主任"), ("李卫东", "驻村工作队"), ("孙立新", "乡镇包村干部")]
 # What a cohort stops at: a variant of the step it stops at.
-TODO, TODO_LATE, DECIDED, IN_NOTICE, EXPIRED, OBJECTION, FILED, FILED_NEW, REJECTED = (
-    "todo", "todo_late", "decided", "in_notice", "expired", "objection", "filed", "filed_new", "rejected")
+PENDING, PENDING_LATE, DECIDED, IN_NOTICE, EXPIRED, OBJECTION, FILED, FILED_NEW, REJECTED = (
+    "pending", "pending_late", "decided", "in_notice", "expired", "objection", "filed", "filed_new", "rejected")
 FILED_COHORT = 3  # households filed together (one announcement); the last still waits for its system entry
 
 
@@ -84,7 +84,7 @@ def _plans(proc, local: bool, rng: random.Random) -> list[tuple[str, str, str | 
     step and variant for the demo village, a few for the other villages."""
     plans = []
     for step in proc.steps[1:]:
-        variants = [DECIDED, IN_NOTICE, EXPIRED, OBJECTION] if step.has_notice else [TODO, TODO_LATE]
+        variants = [DECIDED, IN_NOTICE, EXPIRED, OBJECTION] if step.has_notice else [PENDING, PENDING_LATE]
         plans += [(step.key, v, None) for v in variants]
     if not local:
         plans = rng.sample(plans, min(3, len(plans)))
@@ -153,7 +153,7 @@ class Driver:
         """Days from the application to the cohort's last action (dry run of ``run``)."""
         day = 0
         for i, step in enumerate(self.proc.steps[1:]):
-            if step.key == stop and variant in (TODO, TODO_LATE):
+            if step.key == stop and variant in (PENDING, PENDING_LATE):
                 return day
             day += gaps[i]
             if step.has_notice:
@@ -168,7 +168,7 @@ class Driver:
 
     def run(self, area: Area, ids: list[int], stop: str, variant: str, reject_one: str | None):
         gaps = [self.rng.choice([1, 1, 2, 3]) for _ in self.proc.steps]
-        if variant == TODO_LATE:
+        if variant == PENDING_LATE:
             lag = self.rng.randint(8, 20)
         elif variant == EXPIRED:
             lag = self.rng.randint(1, 4)
@@ -195,7 +195,7 @@ class Driver:
         opened = list(cases)
         for i, step in enumerate(self.proc.steps[1:]):
             cases = [c for c in cases if c.status == CaseStatus.OPEN]
-            if not cases or (step.key == stop and variant in (TODO, TODO_LATE)):
+            if not cases or (step.key == stop and variant in (PENDING, PENDING_LATE)):
                 return
             day += dt.timedelta(days=gaps[i])
             actor = self.actor_for(step, area)
