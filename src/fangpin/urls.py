@@ -16,6 +16,7 @@ urlpatterns = [
     path("interop/", include("fangpin.interop.urls", namespace="interop")),
     path("grid/", include("fangpin.grid.urls", namespace="grid")),
     path("visits/", include("fangpin.followup.urls", namespace="followup")),
+    path("assistance/", include("fangpin.assistance.urls", namespace="assistance")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -3,6 +3,9 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from .assistance_catalogue import router as assistance_catalogue_router
+from .assistance_departments import router as assistance_departments_router
+from .assistance_plans import router as assistance_plans_router
 from .cases import router as cases_router
 from .declarations import router as declarations_router
 from .errors import install as install_error_handlers
@@ -30,4 +33,7 @@ api.add_router("/", moves_router)
 api.add_router("/", grid_router)
 api.add_router("/", visits_router)
 api.add_router("/", declarations_router)
+api.add_router("/", assistance_catalogue_router)
+api.add_router("/", assistance_plans_router)
+api.add_router("/", assistance_departments_router)
 install_error_handlers(api)

@@ -1,0 +1,5 @@
+"""Assistance: plans."""
+
+
+def register() -> None:
+    """Hooks of this part (pending actions, deadline recomputers, audit labels, demo steps)."""
