@@ -37,6 +37,7 @@ from fangpin.accounts.scoping import (
     require_role,
 )
 from fangpin.areas.models import Division
+from fangpin.assistance import plans as assistance_plans
 from fangpin.audit.services import jsonable, record
 from fangpin.policy import quorum
 from fangpin.policy.eligibility import category_allowed
@@ -295,6 +296,8 @@ def _apply_effect(case: Case, actor, on: dt.date, filed_on: dt.date) -> str:
             actor, case.household, category=case.category, included_on=filed_on, risk_types=list(case.risk_types),
             reason=f"识别程序 {case.reference} 县级备案纳入监测",
         )
+        # R-ID-07, R-AID-05: the plan starts (draft) and the township is asked for the assistance contact.
+        assistance_plans.on_household_filed(actor, case.household, filed_on)
     case.status = CaseStatus.FILED
     case.filed_on = filed_on
     case.closed_on = on

@@ -22,12 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from fangpin.areas.lookups import successor
 from fangpin.areas.models import Division
 from fangpin.assistance.models import Measure, MeasureSource
+from fangpin.assistance.national import classify_national
 from fangpin.audit.context import current_source
 from fangpin.audit.models import Event
 from fangpin.registry.bulk import BulkWriter, reserve_ids
@@ -345,10 +346,13 @@ def _update_incomes(plan: Plan, actor, now) -> None:
 
 def _write_measures(plan: Plan, hkey_to_id: dict[str, int], now) -> None:
     if plan.measure_inserts:
+        last_pk = Measure.objects.aggregate(last=Max("pk"))["last"] or 0
         BulkWriter(Measure, ["household_id", "category", "content", "items", "source"]).write(
             (hkey_to_id[m["hkey"]], m["category"], m["content"], json.dumps(m["items"], ensure_ascii=False), MeasureSource.NATIONAL)
             for m in plan.measure_inserts
         )
+        # The new records take the kind of their category (developmental, safety net, other; R-AID-04).
+        classify_national(after_pk=last_pk)
     if plan.measure_updates:
         bulk.update_rows(Measure, ["content", "items", "updated_at"], [(a_id, text, items, now) for a_id, text, items in plan.measure_updates])
     for start in range(0, len(plan.measure_deletes), 5000):
