@@ -29,6 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from fangpin.accounts.roles import Role
 from fangpin.api.urls import api
 from fangpin.areas.models import Level
+from fangpin.assistance import plans as assistance_plans
 from fangpin.cases import services as case_services
 from fangpin.discovery import services as lead_services
 from fangpin.followup import services as followup_services
@@ -93,6 +94,11 @@ PAGES = {
     "followup:sweep_detail": Route("sweep"),
     "followup:sweep_close": Route("sweep"),
     "followup:screening_file": Route("screening"),
+    "assistance:department_answer": Route("department_measure"),
+    "assistance:village_list": Route("village"),
+    "assistance:village_list_xlsx": Route("village"),
+    "assistance:lists_job": Route("village_lists_job"),
+    "assistance:lists_job_download": Route("village_lists_job"),
     "discovery:lead_detail": Route("lead"),
     "discovery:lead_dispatch": Route("lead"),
     "discovery:lead_verify": Route("lead"),
@@ -102,6 +108,18 @@ PAGES = {
     "discovery:attachment": Route("lead_attachment"),
     "discovery:poster": Route("village"),
     "discovery:poster_township": Route("township"),
+    "assistance:household_plan": Route("household"),
+    "assistance:contact_assign": Route("household"),
+    "assistance:plan_measure_add": Route("plan"),
+    "assistance:plan_submit": Route("plan"),
+    "assistance:plan_approve": Route("plan"),
+    "assistance:plan_return": Route("plan"),
+    "assistance:plan_reopen": Route("plan"),
+    "assistance:plan_entry": Route("plan"),
+    "assistance:plan_developmental": Route("plan"),
+    "assistance:measure_remove": Route("plan_measure"),
+    "assistance:measure_apply": Route("plan_measure"),
+    "assistance:measure_carry_out": Route("plan_measure"),
 }
 
 # API operations (method, path as the API documents it) that take an id.
@@ -144,6 +162,9 @@ API = {
     ("PATCH", "/api/grid-workers/{worker_id}"): Route("grid_worker"),
     ("POST", "/api/grid-workers/{worker_id}/remove"): Route("grid_worker"),
     ("GET", "/api/visits/{visit_id}"): Route("visit"),
+    ("GET", "/api/assistance/department-measures/{measure_id}"): Route("department_measure"),
+    ("POST", "/api/assistance/department-measures/{measure_id}/answer"): Route("department_measure"),
+    ("GET", "/api/assistance/villages/{village_id}/list"): Route("village"),
     ("GET", "/api/sweeps/{sweep_id}/coverage"): Route("sweep"),
     ("GET", "/api/leads/{lead_id}"): Route("lead"),
     ("POST", "/api/leads/{lead_id}/dispatch"): Route("lead"),
@@ -151,6 +172,19 @@ API = {
     ("POST", "/api/leads/{lead_id}/close"): Route("lead"),
     ("POST", "/api/leads/{lead_id}/serious"): Route("lead"),
     ("POST", "/api/leads/{lead_id}/serious-report"): Route("lead"),
+    ("GET", "/api/assistance/households/{household_id}/plan"): Route("household"),
+    ("GET", "/api/assistance/households/{household_id}/proposals"): Route("household"),
+    ("POST", "/api/assistance/households/{household_id}/contact"): Route("household"),
+    ("POST", "/api/assistance/plans/{plan_id}/measures"): Route("plan"),
+    ("POST", "/api/assistance/plans/{plan_id}/submit"): Route("plan"),
+    ("POST", "/api/assistance/plans/{plan_id}/approve"): Route("plan"),
+    ("POST", "/api/assistance/plans/{plan_id}/return"): Route("plan"),
+    ("POST", "/api/assistance/plans/{plan_id}/reopen"): Route("plan"),
+    ("POST", "/api/assistance/plans/{plan_id}/entry"): Route("plan"),
+    ("POST", "/api/assistance/plans/{plan_id}/developmental"): Route("plan"),
+    ("POST", "/api/assistance/plan-measures/{measure_id}/remove"): Route("plan_measure"),
+    ("POST", "/api/assistance/plan-measures/{measure_id}/apply"): Route("plan_measure"),
+    ("POST", "/api/assistance/plan-measures/{measure_id}/carry-out"): Route("plan_measure"),
 }
 
 # Objects of village A (蔡桥村) are outside all three outsiders' areas; import and export jobs belong
@@ -160,7 +194,7 @@ VILLAGE_OUTSIDERS = ("cadre_b", "township_b", "county_2")
 COUNTY_OUTSIDERS = ("county_2",)
 # Sweeps and department screenings belong to the whole county too (everyone working in it sees them).
 OUTSIDERS = {"import": COUNTY_OUTSIDERS, "export": COUNTY_OUTSIDERS, "sweep": COUNTY_OUTSIDERS,
-             "screening": COUNTY_OUTSIDERS}
+             "screening": COUNTY_OUTSIDERS, "village_lists_job": COUNTY_OUTSIDERS}
 
 MISSING_ID = 987654321
 WATCHED_APPS = ("areas", "accounts", "registry", "cases", "interop", "assistance", "audit", "profiles",
@@ -263,6 +297,15 @@ def world(county, households, personas, settings, tmp_path):
     export_job = ExportJob.objects.create(
         county=county["county"], division_code="340621", layout="monitoring", status=ExportStatus.DONE,
         file=SimpleUploadedFile("导出.xlsx", b"PK"), created_by=officer)
+    # A department application waiting for 医保局's answer, and a county export job of village lists.
+    from fangpin.assistance.models import Measure as AssistanceMeasure
+    from fangpin.assistance.village_list import JOB_KIND as VILLAGE_LISTS
+    from fangpin.jobs.services import create as create_job
+
+    department_measure = AssistanceMeasure.objects.create(
+        household=h, category="健康帮扶", content="申请医疗救助", source="local", handler="department",
+        department="医保局", status="applied", applied_on=DAY, answer_due_on=DAY, year=DAY.year)
+    village_lists_job = create_job(VILLAGE_LISTS, owner=officer, scope_code="340621")
 
     other = division("340602", "杜集区", Level.COUNTY)
     town = division("340602100", "高岳街道", Level.TOWNSHIP, other)
@@ -288,7 +331,14 @@ def world(county, households, personas, settings, tmp_path):
     grid_worker = grid_services.create_worker(cadre, county["va"], {
         "name": "蔡德明", "phone": "13955610001", "position": "group_worker", "grid": county["grid_a1"].code})
     working_group = grid_services.setup_working_groups(officer, county["t1"])[0]
+    # An assistance plan with one measure for the household (the plan part; catalogue made directly).
+    from tests.assistance.test_plans import make_catalogue, policy
+
+    plan = assistance_plans.on_household_filed(officer, h, DAY)
+    plan_measure = assistance_plans.add_measure(personas["township_officer"], plan,
+                                                policy(make_catalogue(county["county"]), "医疗救助")).obj
     objects = {
+        "plan": plan, "plan_measure": plan_measure,
         "village": county["va"], "township": county["t1"], "group": county["ga1"], "grid": county["grid_a1"],
         "grid_worker": grid_worker,
         "working_group": working_group,
@@ -297,6 +347,7 @@ def world(county, households, personas, settings, tmp_path):
         "household": h, "member": h.members.get(relation="配偶"), "case": case, "objection": objection,
         "attachment": case.attachments.get(), "notice": notice, "move": move, "import": import_job,
         "export": export_job,
+        "department_measure": department_measure, "village_lists_job": village_lists_job,
     }
     assert move is not None and all(o.pk for o in objects.values())
     # Something of each requester's own area, for ids a request body carries.

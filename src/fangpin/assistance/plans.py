@@ -257,6 +257,8 @@ def on_household_filed(actor, household: Household, filed_on: dt.date) -> Plan:
 
 def _check_policy(policy, household: Household) -> Policy:
     if not isinstance(policy, Policy):
+        if validation.is_empty(policy):
+            fail("policy", "请选择帮扶政策")
         try:
             policy = Policy.objects.select_related("policy_list").get(pk=int(policy))
         except (Policy.DoesNotExist, TypeError, ValueError):
