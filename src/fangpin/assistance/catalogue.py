@@ -556,7 +556,7 @@ def submit_list(actor, policy_list: PolicyList, *, today: dt.date | None = None)
     pl.save(update_fields=["status", "submitted_by", "submitted_at"])
     due = catalogue_dates(pl.county_code, pl.year)["departments_due"]
     day = _today(today)
-    late = f"（已超过报送期限{due:%m月%d日}）" if day > due else ""
+    late = f"（已超过报送期限{due.month}月{due.day}日）" if day > due else ""
     record(actor, "policy_list.submit", pl, before=before, after={**_state(pl), "late": bool(late)},
            division_code=pl.county_code)
     return Result(pl, f"已报送{pl}{late}")
@@ -647,7 +647,7 @@ def publish_catalogue(actor, policy_list: PolicyList, *, today: dt.date | None =
     pl.status, pl.published_by, pl.published_at = ListStatus.PUBLISHED, actor, timezone.now()
     pl.save(update_fields=["status", "published_by", "published_at"])
     due = catalogue_dates(pl.county_code, pl.year)["county_due"]
-    late = f"（已超过发布期限{due:%m月%d日}）" if _today(today) > due else ""
+    late = f"（已超过发布期限{due.month}月{due.day}日）" if _today(today) > due else ""
     record(actor, "catalogue.publish", pl, before=before,
            after={**_state(pl), "superseded": [o.version for o in previous], "late": bool(late)},
            division_code=pl.county_code)

@@ -59,6 +59,7 @@ HEADERS = [names[0] for key, names in COLUMNS.items() if key != "year"]
 REQUIRED = ("type", "name", "content")
 MAX_ROWS = 2000
 MAX_BYTES = 10 << 20
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")  # an upload is kept under its kind's suffix (the readers look at it)
 ALIASES = Aliases(COLUMNS)
 SPEC = intake.TableSpec(
     aliases=ALIASES,
@@ -358,10 +359,13 @@ def stash(upload, user, pl: PolicyList) -> str:
         fail("file", f"文件过大（超过{MAX_BYTES >> 20}MB）：一份政策清单不会这么大，请检查文件")
     token = secrets.token_urlsafe(18)
     folder = _stash_dir()
-    with open(folder / f"{token}.bin", "wb") as out:
+    name = Path(upload.name or "政策清单.xlsx").name[:200]
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if suffix in SUFFIXES else ".bin"
+    with open(folder / f"{token}{suffix}", "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
-    meta = {"user": user.pk, "list": pl.pk, "name": Path(upload.name or "政策清单.xlsx").name[:200]}
+    meta = {"user": user.pk, "list": pl.pk, "name": name, "suffix": suffix}
     (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return token
 
@@ -376,7 +380,8 @@ def unstash(token: str, user, pl: PolicyList) -> tuple[Path, str]:
         meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         fail("token", gone)
-    path = folder / f"{token}.bin"
+    suffix = meta.get("suffix") if meta.get("suffix") in SUFFIXES else ".bin"
+    path = folder / f"{token}{suffix}"
     if meta.get("user") != user.pk or meta.get("list") != pl.pk or not path.exists():
         fail("token", gone)
     return path, meta.get("name", "")
@@ -384,7 +389,7 @@ def unstash(token: str, user, pl: PolicyList) -> tuple[Path, str]:
 
 def discard(token: str) -> None:
     folder = _stash_dir()
-    for suffix in (".bin", ".json"):
+    for suffix in (*SUFFIXES, ".bin", ".json"):
         try:
             (folder / f"{token}{suffix}").unlink()
         except OSError:
