@@ -78,6 +78,10 @@ def quick_links(user) -> list[tuple[str, str]]:
     if user.caps.export:
         links.append(("导出花名册", reverse("registry:household_export")))
     links.append(("监测对象名单", reverse("registry:household_list") + "?status=monitored"))
+    if user.role in (Role.ASSISTANCE_CONTACT, Role.TOWNSHIP_STAFF):
+        links.append(("我联系的农户", reverse("assistance:my_households")))
+    if user.role in (Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE, Role.SUPERVISOR):
+        links.append(("帮扶方案", reverse("assistance:plan_list")))
     if user.is_administrator or user.is_staff:
         links.append(("后台管理（字典、日历、画像、用户）", reverse("admin:index")))
     return links

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 from fangpin.accounts.roles import Role
 from fangpin.assistance import contacts, plans
@@ -119,3 +120,17 @@ def test_api_answers_404_outside_the_area_and_writes_nothing_R_SEC_01(setup, per
              {"policy_id": policy(setup["catalogue"], "医疗救助").pk})
     assert r.status_code == 404
     assert (Plan.objects.get().version, Event.objects.count()) == before
+
+
+def test_household_page_and_home_show_the_contact_and_the_plan_work_R_ID_07(setup, personas, login):
+    h = setup["h"]
+    c = login(personas["township_officer"])
+    home = c.get("/").content.decode()
+    assert f"户{h.number}：确定帮扶联系人" in home and f"户{h.number}：制定帮扶方案并报县审定" in home
+    assert "我联系的农户" in home
+    detail = c.get(reverse("registry:household_detail", args=[h.pk])).content.decode()
+    assert "<dt>帮扶联系人</dt><dd>未确定" in detail and f"/assistance/households/{h.pk}/" in detail
+    contacts.assign_contact(personas["township_officer"], h, personas["contact"], today=DAY)
+    detail = c.get(reverse("registry:household_detail", args=[h.pk])).content.decode()
+    assert f"帮扶联系人（{DAY:%Y-%m-%d} 起）" in detail
+    assert f"户{h.number}：确定帮扶联系人" not in c.get("/").content.decode()

@@ -12,6 +12,7 @@ NAV = [
     ("识别程序", "cases:case_list", None),
     ("网格", "grid:index", None),
     ("走访排查", "followup:must_visit_list", None),
+    ("帮扶方案", "assistance:plan_list", None),
     ("数据导入", "interop:import_list", {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}),
     ("迁移申请", "registry:move_list", {Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE, Role.ADMINISTRATOR}),
 ]
