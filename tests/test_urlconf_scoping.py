@@ -120,6 +120,17 @@ PAGES = {
     "assistance:measure_remove": Route("plan_measure"),
     "assistance:measure_apply": Route("plan_measure"),
     "assistance:measure_carry_out": Route("plan_measure"),
+    "assistance:catalogue_list": Route("policy_list"),
+    "assistance:catalogue_policy_new": Route("policy_list"),
+    "assistance:catalogue_submit": Route("policy_list"),
+    "assistance:catalogue_reopen": Route("policy_list"),
+    "assistance:catalogue_publish": Route("policy_list"),
+    "assistance:catalogue_import": Route("policy_list"),
+    "assistance:catalogue_import_confirm": Route("policy_list"),
+    "assistance:catalogue_export": Route("policy_list"),
+    "assistance:catalogue_booklet": Route("policy_list"),
+    "assistance:catalogue_policy_edit": Route("catalogue_policy"),
+    "assistance:catalogue_policy_remove": Route("catalogue_policy"),
 }
 
 # API operations (method, path as the API documents it) that take an id.
@@ -185,6 +196,15 @@ API = {
     ("POST", "/api/assistance/plan-measures/{measure_id}/remove"): Route("plan_measure"),
     ("POST", "/api/assistance/plan-measures/{measure_id}/apply"): Route("plan_measure"),
     ("POST", "/api/assistance/plan-measures/{measure_id}/carry-out"): Route("plan_measure"),
+    ("GET", "/api/assistance/policy-lists/{list_id}"): Route("policy_list"),
+    ("POST", "/api/assistance/policy-lists/{list_id}/policies"): Route("policy_list"),
+    ("POST", "/api/assistance/policy-lists/{list_id}/submit"): Route("policy_list"),
+    ("POST", "/api/assistance/policy-lists/{list_id}/reopen"): Route("policy_list"),
+    ("POST", "/api/assistance/policy-lists/{list_id}/publish"): Route("policy_list"),
+    ("GET", "/api/assistance/policy-lists/{list_id}/export"): Route("policy_list"),
+    ("GET", "/api/assistance/policies/{policy_id}"): Route("catalogue_policy"),
+    ("PATCH", "/api/assistance/policies/{policy_id}"): Route("catalogue_policy"),
+    ("POST", "/api/assistance/policies/{policy_id}/remove"): Route("catalogue_policy"),
 }
 
 # Objects of village A (蔡桥村) are outside all three outsiders' areas; import and export jobs belong
@@ -194,7 +214,9 @@ VILLAGE_OUTSIDERS = ("cadre_b", "township_b", "county_2")
 COUNTY_OUTSIDERS = ("county_2",)
 # Sweeps and department screenings belong to the whole county too (everyone working in it sees them).
 OUTSIDERS = {"import": COUNTY_OUTSIDERS, "export": COUNTY_OUTSIDERS, "sweep": COUNTY_OUTSIDERS,
-             "screening": COUNTY_OUTSIDERS, "village_lists_job": COUNTY_OUTSIDERS}
+             "screening": COUNTY_OUTSIDERS, "village_lists_job": COUNTY_OUTSIDERS,
+             # A department's policy list belongs to the county (its county office sees it).
+             "policy_list": COUNTY_OUTSIDERS, "catalogue_policy": COUNTY_OUTSIDERS}
 
 MISSING_ID = 987654321
 WATCHED_APPS = ("areas", "accounts", "registry", "cases", "interop", "assistance", "audit", "profiles",
@@ -261,11 +283,16 @@ def api_paths_served() -> set[str]:
 # Public pages (no login) whose path argument is an unguessable signed token, not an id: a forged or
 # altered token answers 404 and writes nothing (tests/discovery/test_public_declaration.py).
 PUBLIC_TOKEN_PAGES = {"discovery:declare"}
+# Public pages (no login) of a county's published policy catalogue: the path argument is the county's
+# division code, public by nature; they show only what the county office published
+# (tests/assistance/test_catalogue_pages.py).
+PUBLIC_CATALOGUE_PAGES = {"assistance:catalogue_public", "assistance:catalogue_public_booklet",
+                          "assistance:catalogue_public_qr_svg", "assistance:catalogue_public_qr_png"}
 
 
 def test_every_id_route_is_in_the_sweep_R_SEC_01():
     """A new route with an id fails here until the tables below say what object it takes."""
-    assert discovered_page_routes() == set(PAGES) | PUBLIC_TOKEN_PAGES
+    assert discovered_page_routes() == set(PAGES) | PUBLIC_TOKEN_PAGES | PUBLIC_CATALOGUE_PAGES
     assert discovered_api_operations() == set(API)
     # Nothing served by the API is missing from its description (an operation left out of the docs).
     assert api_paths_served() == {path for _method, path in API}
@@ -337,8 +364,15 @@ def world(county, households, personas, settings, tmp_path):
     plan = assistance_plans.on_household_filed(officer, h, DAY)
     plan_measure = assistance_plans.add_measure(personas["township_officer"], plan,
                                                 policy(make_catalogue(county["county"]), "医疗救助")).obj
+    # A department's policy list (医保局) with one policy.
+    from fangpin.assistance import catalogue as policy_catalogue
+
+    policy_list = policy_catalogue.open_department_list(personas["department"], DAY.year, today=DAY).obj
+    catalogue_policy = policy_catalogue.save_policy(personas["department"], policy_list, {
+        "type": "健康帮扶", "name": "医疗救助", "content": "住院自付费用按比例救助"}).obj
     objects = {
         "plan": plan, "plan_measure": plan_measure,
+        "policy_list": policy_list, "catalogue_policy": catalogue_policy,
         "village": county["va"], "township": county["t1"], "group": county["ga1"], "grid": county["grid_a1"],
         "grid_worker": grid_worker,
         "working_group": working_group,

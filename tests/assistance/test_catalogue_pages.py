@@ -162,38 +162,38 @@ def test_api_department_list_publish_and_import_R_AID_01(personas, tmp_path, set
     dept, county_office = Client(), Client()
     dept.force_login(personas["department"])
     county_office.force_login(personas["county_officer"])
-    r = dept.post("/api/policy-lists", {"year": YEAR}, content_type="application/json")
+    r = dept.post("/api/assistance/policy-lists", {"year": YEAR}, content_type="application/json")
     assert r.status_code == 201, r.content
     list_id = r.json()["list"]["id"]
-    r = dept.post(f"/api/policy-lists/{list_id}/policies", {**POLICY, "name": ""}, content_type="application/json")
+    r = dept.post(f"/api/assistance/policy-lists/{list_id}/policies", {**POLICY, "name": ""}, content_type="application/json")
     assert r.status_code == 422 and r.json()["errors"]["name"] == ["帮扶政策不能为空"]
-    r = dept.post(f"/api/policy-lists/{list_id}/policies", POLICY, content_type="application/json")
+    r = dept.post(f"/api/assistance/policy-lists/{list_id}/policies", POLICY, content_type="application/json")
     assert r.status_code == 201 and r.json()["policy"]["kind"] == "safety_net"  # 医疗救助: social assistance
     policy_id = r.json()["policy"]["id"]
-    r = dept.patch(f"/api/policies/{policy_id}", {"kind": "other"}, content_type="application/json")
+    r = dept.patch(f"/api/assistance/policies/{policy_id}", {"kind": "other"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["policy"]["kind"] == "other"
     assert r.json()["policy"]["name"] == "医疗救助"
     # Import preview and confirm.
     path = _xlsx(tmp_path, [[*SEED_ROW[:6], "部门：医保局"]], title="")
-    r = dept.post("/api/policy-imports", {"list_id": list_id, "file": SimpleUploadedFile("a.xlsx", path.read_bytes())})
+    r = dept.post("/api/assistance/policy-imports", {"list_id": list_id, "file": SimpleUploadedFile("a.xlsx", path.read_bytes())})
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["can_apply"] and body["rows"][0]["name"] == "以工代赈"
-    r = dept.post("/api/policy-imports/confirm", {"list_id": list_id, "token": body["token"], "digest": body["digest"]},
+    r = dept.post("/api/assistance/policy-imports/confirm", {"list_id": list_id, "token": body["token"], "digest": body["digest"]},
                   content_type="application/json")
     assert r.status_code == 200 and r.json()["list"]["policies"] == 2
     # Publishing is the county office's.
-    assert dept.post(f"/api/policy-lists/{list_id}/submit").status_code == 200
-    r = county_office.post("/api/policy-catalogues/compile", {"year": YEAR}, content_type="application/json")
+    assert dept.post(f"/api/assistance/policy-lists/{list_id}/submit").status_code == 200
+    r = county_office.post("/api/assistance/policy-catalogues/compile", {"year": YEAR}, content_type="application/json")
     assert r.status_code == 201
     draft_id = r.json()["list"]["id"]
-    r = dept.post(f"/api/policy-lists/{draft_id}/publish")
+    r = dept.post(f"/api/assistance/policy-lists/{draft_id}/publish")
     assert r.status_code in (403, 404)
-    assert county_office.post(f"/api/policy-lists/{draft_id}/publish").json()["list"]["status"] == "published"
+    assert county_office.post(f"/api/assistance/policy-lists/{draft_id}/publish").json()["list"]["status"] == "published"
     assert catalogue.current_catalogue("340621", YEAR).pk == draft_id
-    detail = dept.get(f"/api/policy-lists/{draft_id}").json()
+    detail = dept.get(f"/api/assistance/policy-lists/{draft_id}").json()
     assert [p["name"] for p in detail["items"]] == ["医疗救助", "以工代赈"]
-    r = dept.get(f"/api/policy-lists/{draft_id}/export")
+    r = dept.get(f"/api/assistance/policy-lists/{draft_id}/export")
     assert r.status_code == 200 and r.content[:2] == b"PK"
-    lists = dept.get("/api/policy-lists", {"year": YEAR}).json()
+    lists = dept.get("/api/assistance/policy-lists", {"year": YEAR}).json()
     assert {(x["kind"], x["status"]) for x in lists} == {("department", "submitted"), ("catalogue", "published")}

@@ -2,8 +2,8 @@
 (``catalogue.get_list_for`` / ``get_policy_for``: 404 outside the user's county or department) and
 service functions as the pages; errors are the services' Chinese messages naming the field.
 
-The import is a dry run (``POST /policy-imports``: the file is kept, its rows and issues are answered with
-a token and the preview's digest) and a confirmation (``POST /policy-imports/confirm``) that writes
+The import is a dry run (``POST /assistance/policy-imports``: the file is kept, its rows and issues are answered with
+a token and the preview's digest) and a confirmation (``POST /assistance/policy-imports/confirm``) that writes
 exactly what the preview showed or nothing."""
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def _data(payload) -> dict:
     return data
 
 
-@router.get("/policy-lists", response=list[ListOut], summary="政策清单（部门清单与县级清单各版本，本县）")
+@router.get("/assistance/policy-lists", response=list[ListOut], summary="政策清单（部门清单与县级清单各版本，本县）")
 def list_policy_lists(request, year: int | None = None, kind: str = ""):
     qs = catalogue.lists_visible_to(request.user)
     if year:
@@ -194,7 +194,7 @@ def list_policy_lists(request, year: int | None = None, kind: str = ""):
     return [_list_out(pl, pl.n) for pl in rows]
 
 
-@router.post("/policy-lists", response={200: ListMessage, 201: ListMessage},
+@router.post("/assistance/policy-lists", response={200: ListMessage, 201: ListMessage},
              summary="编制本部门某年度的政策清单（已有则返回该清单）")
 def open_policy_list(request, payload: YearIn):
     with using_source("api", request.path):
@@ -202,7 +202,7 @@ def open_policy_list(request, payload: YearIn):
     return Status(201 if result.changed else 200, {"message": result.message, "list": _list_out(result.obj)})
 
 
-@router.get("/policy-lists/{list_id}", response=ListDetail, summary="一份政策清单及其全部政策")
+@router.get("/assistance/policy-lists/{list_id}", response=ListDetail, summary="一份政策清单及其全部政策")
 def get_policy_list(request, list_id: int):
     pl = catalogue.get_list_for(request.user, list_id)
     cats = catalogue.category_names(pl.county_code)
@@ -210,7 +210,7 @@ def get_policy_list(request, list_id: int):
     return {**_list_out(pl, len(items)), "items": items}
 
 
-@router.post("/policy-lists/{list_id}/policies", response={201: PolicyMessage}, summary="在草稿清单中新增政策")
+@router.post("/assistance/policy-lists/{list_id}/policies", response={201: PolicyMessage}, summary="在草稿清单中新增政策")
 def create_policy(request, list_id: int, payload: PolicyIn):
     pl = catalogue.get_list_for(request.user, list_id)
     with using_source("api", request.path):
@@ -218,12 +218,12 @@ def create_policy(request, list_id: int, payload: PolicyIn):
     return Status(201, {"message": result.message, "policy": _policy_out(result.obj)})
 
 
-@router.get("/policies/{policy_id}", response=PolicyOut, summary="一条帮扶政策")
+@router.get("/assistance/policies/{policy_id}", response=PolicyOut, summary="一条帮扶政策")
 def get_policy(request, policy_id: int):
     return _policy_out(catalogue.get_policy_for(request.user, policy_id))
 
 
-@router.patch("/policies/{policy_id}", response=PolicyMessage, summary="修改草稿清单中的政策（只改给出的字段）")
+@router.patch("/assistance/policies/{policy_id}", response=PolicyMessage, summary="修改草稿清单中的政策（只改给出的字段）")
 def update_policy(request, policy_id: int, payload: PolicyPatch):
     policy = catalogue.get_policy_for(request.user, policy_id)
     data = {f: getattr(policy, f) for f in catalogue.POLICY_FIELDS}
@@ -235,7 +235,7 @@ def update_policy(request, policy_id: int, payload: PolicyPatch):
     return {"message": result.message, "policy": _policy_out(result.obj)}
 
 
-@router.post("/policies/{policy_id}/remove", response=Message, summary="从草稿清单中删除（剔除）政策")
+@router.post("/assistance/policies/{policy_id}/remove", response=Message, summary="从草稿清单中删除（剔除）政策")
 def remove_policy(request, policy_id: int):
     policy = catalogue.get_policy_for(request.user, policy_id)
     with using_source("api", request.path):
@@ -250,22 +250,22 @@ def _list_action(request, list_id: int, action):
     return {"message": result.message, "list": _list_out(result.obj)}
 
 
-@router.post("/policy-lists/{list_id}/submit", response=ListMessage, summary="部门报送政策清单")
+@router.post("/assistance/policy-lists/{list_id}/submit", response=ListMessage, summary="部门报送政策清单")
 def submit_policy_list(request, list_id: int):
     return _list_action(request, list_id, catalogue.submit_list)
 
 
-@router.post("/policy-lists/{list_id}/reopen", response=ListMessage, summary="部门撤回已报送的政策清单以便修改")
+@router.post("/assistance/policy-lists/{list_id}/reopen", response=ListMessage, summary="部门撤回已报送的政策清单以便修改")
 def reopen_policy_list(request, list_id: int):
     return _list_action(request, list_id, catalogue.reopen_list)
 
 
-@router.post("/policy-lists/{list_id}/publish", response=ListMessage, summary="县乡村振兴局发布县级政策清单草稿")
+@router.post("/assistance/policy-lists/{list_id}/publish", response=ListMessage, summary="县乡村振兴局发布县级政策清单草稿")
 def publish_policy_list(request, list_id: int):
     return _list_action(request, list_id, catalogue.publish_catalogue)
 
 
-@router.post("/policy-catalogues/compile", response={201: ListMessage},
+@router.post("/assistance/policy-catalogues/compile", response={201: ListMessage},
              summary="汇总已报送的部门清单，形成县级政策清单新版本草稿")
 def compile_catalogue(request, payload: YearIn):
     with using_source("api", request.path):
@@ -273,7 +273,7 @@ def compile_catalogue(request, payload: YearIn):
     return Status(201, {"message": result.message, "list": _list_out(result.obj)})
 
 
-@router.get("/policy-lists/{list_id}/export", summary="导出政策清单（附件1格式 .xlsx）")
+@router.get("/assistance/policy-lists/{list_id}/export", summary="导出政策清单（附件1格式 .xlsx）")
 def export_policy_list(request, list_id: int):
     pl = catalogue.get_list_for(request.user, list_id)
     response = HttpResponse(catalogue_io.export_xlsx(pl),
@@ -282,7 +282,7 @@ def export_policy_list(request, list_id: int):
     return response
 
 
-@router.post("/policy-imports", response=PreviewOut, summary="预检附件1格式的政策清单文件（不写入）")
+@router.post("/assistance/policy-imports", response=PreviewOut, summary="预检附件1格式的政策清单文件（不写入）")
 def preview_import(request, list_id: Form[int], file: File[UploadedFile], replace: Form[bool] = False):
     pl = catalogue.get_list_for(request.user, list_id)
     catalogue._require_editor(request.user, pl)
@@ -297,7 +297,7 @@ def preview_import(request, list_id: Form[int], file: File[UploadedFile], replac
             "replace": replace, "can_apply": preview.can_apply, "rows": preview.rows, "issues": preview.issues}
 
 
-@router.post("/policy-imports/confirm", response=ListMessage, summary="确认导入预检过的文件（与预检结果一致才写入）")
+@router.post("/assistance/policy-imports/confirm", response=ListMessage, summary="确认导入预检过的文件（与预检结果一致才写入）")
 def confirm_import(request, payload: ConfirmIn):
     pl = catalogue.get_list_for(request.user, payload.list_id)
     with using_source("api", request.path):
