@@ -13,6 +13,7 @@ NAV = [
     ("网格", "grid:index", None),
     ("走访排查", "followup:must_visit_list", None),
     ("帮扶方案", "assistance:plan_list", None),
+    ("政策清单", "assistance:catalogue_home", None),
     ("数据导入", "interop:import_list", {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}),
     ("迁移申请", "registry:move_list", {Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE, Role.ADMINISTRATOR}),
 ]
