@@ -16,6 +16,8 @@ NAV = [
     ("政策清单", "assistance:catalogue_home", None),
     ("数据导入", "interop:import_list", {Role.COUNTY_OFFICE, Role.ADMINISTRATOR}),
     ("迁移申请", "registry:move_list", {Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE, Role.ADMINISTRATOR}),
+    ("部门帮扶", "assistance:department_list", {Role.DEPARTMENT_OFFICER, Role.COUNTY_OFFICE, Role.SUPERVISOR}),
+    ("帮扶清单", "assistance:lists", {Role.COUNTY_OFFICE, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE}),
 ]
 
 
