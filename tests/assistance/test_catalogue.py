@@ -280,3 +280,22 @@ def test_structured_conditions_from_a_form_are_checked_R_AID_01(officers):
                                                                    "max_per_capita_income": "8000"}}).obj
     assert p.conditions == {"labour": ["普通劳动力"], "student": True, "max_per_capita_income": "8000.00"}
     assert (p.kind, p.handler) == ("other", "township")
+
+
+def test_a_department_policy_in_a_published_catalogue_is_not_removed_R_AID_01(officers):
+    pl = _department_list(officers["fgj"], WORK_FOR_RELIEF, submit=True)
+    draft = catalogue.compile_catalogue(officers["county"], YEAR, today=JAN).obj
+    catalogue.reopen_list(officers["fgj"], pl)
+    # Still a draft catalogue: the department may remove it; the draft keeps its copy without origin.
+    catalogue.remove_policy(officers["fgj"], pl.policies.get())
+    assert draft.policies.get().origin_id is None
+    catalogue.save_policy(officers["fgj"], pl, MEDICAL)
+    catalogue.submit_list(officers["fgj"], pl, today=JAN)
+    v2 = catalogue.compile_catalogue(officers["county"], YEAR, today=JAN).obj
+    assert v2 == draft and list(v2.policies.values_list("name", flat=True)) == ["医疗救助"]
+    catalogue.publish_catalogue(officers["county"], v2, today=JAN)
+    catalogue.reopen_list(officers["fgj"], pl)
+    before = _state()
+    with pytest.raises(ValidationError, match="已汇总进县级政策清单第1版，不能删除"):
+        catalogue.remove_policy(officers["fgj"], pl.policies.get())
+    assert _state() == before

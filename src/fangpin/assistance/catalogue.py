@@ -530,6 +530,12 @@ def remove_policy(actor, policy: Policy) -> Result:
         fail("__all__", "该政策已不在清单中，请刷新页面")
     if p.measures.exists():
         fail("__all__", f"政策“{p.name}”已被帮扶措施引用，不能删除")
+    copies = Policy.objects.filter(origin=p).select_related("policy_list")
+    published = sorted({c.policy_list.version for c in copies if c.policy_list.status != ListStatus.DRAFT})
+    if published:
+        fail("__all__", f"政策“{p.name}”已汇总进县级政策清单第{'、'.join(map(str, published))}版，不能删除："
+                        "如不再适用，请在清单中修改说明，并请县乡村振兴局在新版本中剔除")
+    copies.update(origin=None)  # a draft compiled earlier keeps its copy; the next compilation leaves it out
     state = _policy_state(p)
     name = p.name
     record(actor, "policy.remove", p, before=state, division_code=pl.county_code)
