@@ -60,6 +60,19 @@ def _event_row(con, event_id: int) -> tuple:
     return rows(con, f"SELECT * FROM {EVENTS} WHERE id = ?", (event_id,))[0]
 
 
+def _restore_events(con) -> list[tuple]:
+    return rows(con, f"SELECT actor_name, source, after FROM {EVENTS} WHERE action = 'ops.restore' ORDER BY id")
+
+
+def _assert_one_restore_recorded(con, backup_path: Path) -> None:
+    """R-SEC-02: the restore itself is in the restored database's audit trail: who ran it, from which backup."""
+    (recorded,) = _restore_events(con)
+    actor_name, source, after = recorded
+    after = json.loads(after) if isinstance(after, str) else after
+    assert actor_name.startswith("系统运维（") and source == "command"
+    assert after["backup"] == backup_path.name and after["created_at"]
+
+
 def _count(con, table: str) -> int:
     return rows(con, f"SELECT COUNT(*) FROM {table}")[0][0]
 
@@ -77,7 +90,7 @@ def _live_sqlite_file(path: Path) -> dict:
 
 
 @only_sqlite
-def test_sqlite_backup_while_another_connection_writes_then_restore_into_a_new_data_dir_R_OPS_02(trail, media, tmp_path):
+def test_sqlite_backup_while_another_connection_writes_then_restore_into_a_new_data_dir_R_OPS_02_R_SEC_02(trail, media, tmp_path):
     live = _live_sqlite_file(tmp_path / "data" / "fangpin.sqlite3")
     writer = Writer(live, trail.pk)
     writer.start()
@@ -111,7 +124,9 @@ def test_sqlite_backup_while_another_connection_writes_then_restore_into_a_new_d
     assert restored.counts == manifest["counts"] and restored.pending_migrations == []
     con_live, con_new = connect(live), connect(target)
     assert _event_row(con_new, trail.pk) == _event_row(con_live, trail.pk)
-    assert _count(con_new, EVENTS) == copied_events
+    assert _count(con_new, EVENTS) == copied_events + 1  # the backup's events and the restore's own
+    _assert_one_restore_recorded(con_new, backup.path)
+    assert _restore_events(con_live) == []
     con_live.close()
     con_new.close()
     assert (new / "media" / "interop" / "imports" / "2026" / "01" / "监测对象.xlsx").read_bytes() == b"PK\x03\x04 workbook bytes"
@@ -150,7 +165,8 @@ def test_postgres_backup_while_another_connection_writes_round_trips_through_pg_
     assert restored.counts == manifest["counts"] and restored.pending_migrations == []
     con_live, con_new = connect(db), connect(throwaway_postgres)
     assert _event_row(con_new, trail.pk) == _event_row(con_live, trail.pk)
-    assert _count(con_new, EVENTS) == copied_events
+    assert _count(con_new, EVENTS) == copied_events + 1  # the backup's events and the restore's own
+    _assert_one_restore_recorded(con_new, backup.path)
     assert _count(con_new, Household._meta.db_table) == 4
     con_live.close()
     con_new.close()
