@@ -197,3 +197,18 @@ def test_api_department_list_publish_and_import_R_AID_01(personas, tmp_path, set
     assert r.status_code == 200 and r.content[:2] == b"PK"
     lists = dept.get("/api/assistance/policy-lists", {"year": YEAR}).json()
     assert {(x["kind"], x["status"]) for x in lists} == {("department", "submitted"), ("catalogue", "published")}
+
+
+@pytest.mark.parametrize("who", ["county_officer", "township_officer", "cadre_a", "grid_worker", "supervisor",
+                                 "department", "contact"])
+def test_every_role_reaches_the_catalogue_pages_R_AID_02(personas, login, who):
+    _published(personas)
+    client = login(personas[who])
+    home = client.get(reverse("assistance:catalogue_home"))
+    assert home.status_code == 200
+    page = home.content.decode()
+    assert "第1版" in page and "/assistance/policies/public/340621/" in page
+    v1 = catalogue.current_catalogue("340621", YEAR)
+    assert client.get(reverse("assistance:catalogue_list", args=[v1.pk])).status_code == 200
+    nav = client.get(reverse("home")).content.decode()
+    assert 'href="/assistance/policies/"' in nav

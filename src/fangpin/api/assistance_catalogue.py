@@ -285,7 +285,7 @@ def export_policy_list(request, list_id: int):
 @router.post("/assistance/policy-imports", response=PreviewOut, summary="预检附件1格式的政策清单文件（不写入）")
 def preview_import(request, list_id: Form[int], file: File[UploadedFile], replace: Form[bool] = False):
     pl = catalogue.get_list_for(request.user, list_id)
-    catalogue._require_editor(request.user, pl)
+    catalogue.require_editor(request.user, pl)
     token = catalogue_io.stash(file, request.user, pl)
     path, name = catalogue_io.unstash(token, request.user, pl)
     try:

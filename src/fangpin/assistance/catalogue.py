@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.urls import reverse
@@ -337,7 +337,7 @@ class Result:
     changed: bool = True
 
 
-def _lock(policy_list: PolicyList) -> PolicyList:
+def lock_list(policy_list: PolicyList) -> PolicyList:
     try:
         return PolicyList.objects.select_for_update().select_related("county").get(pk=policy_list.pk)
     except PolicyList.DoesNotExist:
@@ -364,7 +364,7 @@ def _year(value, today: dt.date | None = None) -> int:
     return year
 
 
-def _require_editor(actor, pl: PolicyList) -> None:
+def require_editor(actor, pl: PolicyList) -> None:
     """Who may change the policies of ``pl``: its own department (department list, a draft) or the county
     office (catalogue, a draft)."""
     require_person(actor, WHY)
@@ -397,9 +397,16 @@ def open_department_list(actor, year, *, today: dt.date | None = None) -> Result
                                    department=actor.department, version=0).first()
     if pl is not None:
         return Result(pl, f"{pl}", changed=False)
-    pl = PolicyList.objects.create(
-        county=county, county_code=county.code, year=year, kind=ListKind.DEPARTMENT, department=actor.department,
-        title=f"{year}年{county.name}{actor.department}防返贫帮扶政策清单", created_by=actor)
+    try:
+        with transaction.atomic():  # two first clicks at once: the second finds the list the first made
+            pl = PolicyList.objects.create(
+                county=county, county_code=county.code, year=year, kind=ListKind.DEPARTMENT,
+                department=actor.department, title=f"{year}年{county.name}{actor.department}防返贫帮扶政策清单",
+                created_by=actor)
+    except IntegrityError:
+        pl = PolicyList.objects.get(county=county, year=year, kind=ListKind.DEPARTMENT, department=actor.department,
+                                    version=0)
+        return Result(pl, f"{pl}", changed=False)
     record(actor, "policy_list.create", pl, after=_state(pl), division_code=county.code)
     return Result(pl, f"已新建{pl}")
 
@@ -496,8 +503,8 @@ def _policy_state(p: Policy) -> dict:
 @transaction.atomic
 def save_policy(actor, policy_list: PolicyList, data: dict, *, policy: Policy | None = None) -> Result:
     """Add a policy to a draft list (``policy`` None) or change one of its policies."""
-    pl = _lock(policy_list)
-    _require_editor(actor, pl)
+    pl = lock_list(policy_list)
+    require_editor(actor, pl)
     if policy is not None and policy.policy_list_id != pl.pk:
         fail("__all__", "该政策不属于这份清单")
     errors = Errors()
@@ -523,8 +530,8 @@ def save_policy(actor, policy_list: PolicyList, data: dict, *, policy: Policy | 
 @transaction.atomic
 def remove_policy(actor, policy: Policy) -> Result:
     """Remove a policy from a draft list (in a catalogue draft: exclude it from this version)."""
-    pl = _lock(policy.policy_list)
-    _require_editor(actor, pl)
+    pl = lock_list(policy.policy_list)
+    require_editor(actor, pl)
     p = Policy.objects.select_for_update().filter(pk=policy.pk, policy_list=pl).first()
     if p is None:
         fail("__all__", "该政策已不在清单中，请刷新页面")
@@ -546,7 +553,7 @@ def remove_policy(actor, policy: Policy) -> Result:
 @transaction.atomic
 def submit_list(actor, policy_list: PolicyList, *, today: dt.date | None = None) -> Result:
     """The department submits (报送) its list to the county office."""
-    pl = _lock(policy_list)
+    pl = lock_list(policy_list)
     require_role(actor, DEPARTMENT_ROLES, "报送部门政策清单", WHY)
     if pl.kind != ListKind.DEPARTMENT:
         fail("__all__", "只有部门政策清单需要报送")
@@ -571,7 +578,7 @@ def submit_list(actor, policy_list: PolicyList, *, today: dt.date | None = None)
 @transaction.atomic
 def reopen_list(actor, policy_list: PolicyList) -> Result:
     """The department takes its submitted list back to change it (撤回修改)."""
-    pl = _lock(policy_list)
+    pl = lock_list(policy_list)
     require_role(actor, DEPARTMENT_ROLES, "撤回部门政策清单", WHY)
     if pl.kind != ListKind.DEPARTMENT:
         fail("__all__", "只有部门政策清单可以撤回修改")
@@ -634,7 +641,7 @@ def compile_catalogue(actor, year, *, today: dt.date | None = None) -> Result:
 def publish_catalogue(actor, policy_list: PolicyList, *, today: dt.date | None = None) -> Result:
     """The county office publishes a catalogue draft; the previous published version is superseded."""
     require_role(actor, COUNTY_ROLES, "发布县级政策清单", WHY)
-    pl = _lock(policy_list)
+    pl = lock_list(policy_list)
     require_area(actor, pl.county_code, "该政策清单不在您的管辖范围内")
     if pl.kind != ListKind.CATALOGUE:
         fail("__all__", "部门政策清单不能直接发布：请先汇总为县级政策清单")

@@ -312,8 +312,8 @@ def preview(pl: PolicyList, path: str | Path, original_name: str = "", *, replac
 def apply(actor, policy_list: PolicyList, path: str | Path, original_name: str = "", *, digest: str,
           replace: bool = False) -> catalogue.Result:
     """Write what the confirmed preview showed (``digest``), in one transaction, or refuse and write nothing."""
-    pl = catalogue._lock(policy_list)
-    catalogue._require_editor(actor, pl)
+    pl = catalogue.lock_list(policy_list)
+    catalogue.require_editor(actor, pl)
     result = preview(pl, path, original_name, replace=replace)
     if result.refused:
         fail("file", f"文件中有{len(result.refused)}处问题，未导入任何数据：{result.refused[0]['message']}")

@@ -212,7 +212,7 @@ def _refuse_edit(user, pl: PolicyList, what: str) -> None:
     if _can_edit(user, pl):
         return
     if pl.status == ListStatus.DRAFT:
-        catalogue._require_editor(user, pl)  # raises, naming the role or the department
+        catalogue.require_editor(user, pl)  # raises, naming the role or the department
     raise PermissionDenied(f"{pl}{pl.get_status_display()}，不能{what}")
 
 
