@@ -299,3 +299,43 @@ def test_a_department_policy_in_a_published_catalogue_is_not_removed_R_AID_01(of
     with pytest.raises(ValidationError, match="已汇总进县级政策清单第1版，不能删除"):
         catalogue.remove_policy(officers["fgj"], pl.policies.get())
     assert _state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_compilations_and_publications_give_one_version_R_AID_01(officers):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite has one writer at a time")
+    import threading
+
+    _department_list(officers["fgj"], WORK_FOR_RELIEF, submit=True)
+
+    def twice(call):
+        barrier, results = threading.Barrier(2), []
+
+        def run():
+            from django.db import connections
+
+            try:
+                barrier.wait()
+                call()
+                results.append("ok")
+            except ValidationError:
+                results.append("refused")
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sorted(results)
+
+    assert twice(lambda: catalogue.compile_catalogue(officers["county"], YEAR, today=JAN)) == ["ok", "ok"]
+    drafts = PolicyList.objects.filter(kind=ListKind.CATALOGUE)
+    assert drafts.count() == 1 and drafts.get().version == 1 and drafts.get().policies.count() == 1
+    draft = drafts.get()
+    assert twice(lambda: catalogue.publish_catalogue(officers["county"], draft, today=JAN)) == ["ok", "refused"]
+    assert Event.objects.filter(action="catalogue.publish").count() == 1
