@@ -221,7 +221,7 @@ def test_visibility_of_lists_R_AID_01(officers, personas):
     assert set(catalogue.lists_visible_to(officers["fgj"])) == {dept, draft}
 
 
-def test_reminders_before_and_after_the_profile_dates_R_AID_01(officers, county):
+def test_reminders_before_and_after_the_profile_dates_R_AID_01(officers, county, personas):
     county["county"].profile_key = "suyuan"
     county["county"].save()
     catalogue.profile_for_county.cache_clear()
@@ -242,6 +242,14 @@ def test_reminders_before_and_after_the_profile_dates_R_AID_01(officers, county)
     assert catalogue.pending_for(yibao, dt.date(2026, 2, 9)) == []
     assert "已报送1/2个部门" in catalogue.pending_for(officers["county"], dt.date(2026, 2, 11))[0]["title"]
     assert catalogue.pending_for(officers["county"], dt.date(2026, 2, 11))[0]["overdue"] is True
+    # Once published, village cadres are reminded to make their lists until the villages' date.
+    assert catalogue.pending_for(personas["cadre_a"], dt.date(2026, 2, 11)) == []
+    draft = catalogue.compile_catalogue(officers["county"], YEAR, today=dt.date(2026, 2, 11)).obj
+    catalogue.publish_catalogue(officers["county"], draft, today=dt.date(2026, 2, 11))
+    (item,) = catalogue.pending_for(personas["cadre_a"], dt.date(2026, 2, 12))
+    assert item["title"] == "对照2026年县级政策清单（第1版）制定本村帮扶清单" and item["due"] == dt.date(2026, 2, 25)
+    assert catalogue.pending_for(personas["cadre_a"], dt.date(2026, 2, 26)) == []
+    assert catalogue.pending_for(officers["county"], dt.date(2026, 2, 12)) == []
     # The home page's provider is registered.
     assert catalogue._pending in __import__("fangpin.accounts.pending", fromlist=["x"]).PENDING_PROVIDERS
     assert isinstance(pending_actions(yibao), list)

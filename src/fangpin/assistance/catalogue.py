@@ -50,6 +50,7 @@ from .models import Handler, ListKind, ListStatus, MeasureKind, Policy, PolicyLi
 
 DEPARTMENT_ROLES = (Role.DEPARTMENT_OFFICER,)
 COUNTY_ROLES = (Role.COUNTY_OFFICE,)
+VILLAGE_ROLES = (Role.VILLAGE_CADRE,)
 # Who sees every list of the county (department lists included, drafts too, read-only but for the county office).
 COUNTY_READERS = (Role.COUNTY_OFFICE, Role.SUPERVISOR, Role.ADMINISTRATOR)
 WHY = "政策清单的每一次修改、报送和发布都必须由具体人员办理并留痕"
@@ -672,11 +673,14 @@ def publish_catalogue(actor, policy_list: PolicyList, *, today: dt.date | None =
 
 def pending_for(user, today: dt.date | None = None) -> list[dict]:
     """Reminders before and after the profile's dates: a department that has not submitted its list of
-    the year; the county office while the year's catalogue is not published."""
-    if user is None or not user.is_authenticated or user.role not in (*DEPARTMENT_ROLES, *COUNTY_ROLES):
+    the year; the county office while the year's catalogue is not published; village cadres, once it is
+    published, until the villages' date."""
+    if user is None or not user.is_authenticated:
         return []
     division = user.division
-    if division is None or division.level != Level.COUNTY:
+    if user.role in VILLAGE_ROLES and division is not None and division.level == Level.VILLAGE:
+        return _village_reminder(user, division, _today(today))
+    if user.role not in (*DEPARTMENT_ROLES, *COUNTY_ROLES) or division is None or division.level != Level.COUNTY:
         return []
     day = _today(today)
     try:
@@ -702,6 +706,24 @@ def pending_for(user, today: dt.date | None = None) -> list[dict]:
             items.append({"title": f"汇总发布{day.year}年县级防返贫帮扶政策清单（已报送{submitted}/{expected}个部门）",
                           "due": due, "overdue": day > due, "url": reverse("assistance:catalogue_home")})
     return items
+
+
+def _village_reminder(user, village: Division, day: dt.date) -> list[dict]:
+    """Villages make their assistance lists (帮扶清单) from the published catalogue by ``villages_due``:
+    shown from the publication up to that day. The list itself is computed from the households'
+    measures (R-AID-06), so there is no "done" to record: the reminder ends with the due date."""
+    county_code = village.code[:6]
+    published = current_catalogue(county_code, day.year)
+    if published is None:
+        return []
+    try:
+        due = catalogue_dates(county_code, day.year)["villages_due"]
+    except ValidationError:
+        return []
+    if day > due:
+        return []
+    return [{"title": f"对照{day.year}年县级政策清单（第{published.version}版）制定本村帮扶清单", "due": due,
+             "overdue": False, "url": reverse("assistance:catalogue_list", args=[published.pk])}]
 
 
 def _pending(user):
