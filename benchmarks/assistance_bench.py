@@ -221,9 +221,9 @@ def measure(args) -> dict:
     def guarded(name, fn):
         try:
             return fn()
-        except (ImportError, AttributeError) as exc:  # a part of the app that is not there yet
-            print(f"  {name}：未测（{exc}）", flush=True)
-            return {"skipped": str(exc)}
+        except Exception as exc:  # a part that is missing or failed: the other parts are still measured
+            print(f"  {name}：未测（{type(exc).__name__}: {exc}）", flush=True)
+            return {"skipped": f"{type(exc).__name__}: {exc}"}
 
     if "propose" in parts:
         data["propose"] = guarded("帮扶政策推荐", lambda: measure_proposals(county.code, year, args.proposals,
