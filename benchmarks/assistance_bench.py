@@ -296,6 +296,7 @@ def main(argv=None):
         print(f"  生成用时 {generation['seconds']} 秒（含帮扶演示数据）", flush=True)
     else:
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        env.setdefault("FANGPIN_STATIC_ROOT", str(OUT / "static"))  # pages with DEBUG off need collected files
     out = OUT / f"assistance-{os.getpid()}.json"
     try:
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child-measure", "--requests",
