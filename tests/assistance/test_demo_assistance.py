@@ -195,3 +195,28 @@ def test_demo_step_is_idempotent_and_a_forced_rebuild_starts_over():
     build(force=True)
     assert snapshot() == before
     assert PolicyList.objects.filter(kind=ListKind.CATALOGUE).count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_catalogue_conditions_use_the_registry_values_R_AID_01():
+    from fangpin.assistance.demo_catalogue import DRAFT_POLICIES, LATE_SUBMISSION
+    from fangpin.registry import vocab
+
+    keys = {"categories", "risk_types", "labour", "min_age", "max_age", "disability", "student",
+            "max_per_capita_income"}
+    categories = set(profile_by_key("suixi").category_names())
+    risks, labour = set(vocab.values("risk_type")), set(vocab.values("labour"))
+    entries = [*POLICIES, LATE_SUBMISSION, *DRAFT_POLICIES]
+    assert len({e["key"] for e in entries}) == len(entries)
+    assert len({(e["department"], e["name"]) for e in entries}) == len(entries)
+    for e in entries:
+        cond = e["conditions"]
+        assert set(cond) <= keys, e["name"]
+        assert set(cond.get("categories", ())) <= categories
+        assert set(cond.get("risk_types", ())) <= risks
+        assert set(cond.get("labour", ())) <= labour
+        assert cond.get("min_age", 0) <= cond.get("max_age", 200)
+        assert len(e["name"]) <= Policy._meta.get_field("name").max_length
+        assert len(e["target_population"]) <= Policy._meta.get_field("target_population").max_length
+        low, high = e.get("amount") or (0, 0)
+        assert 0 <= low <= high
