@@ -127,6 +127,7 @@ def test_demo_contacts_and_plans_cover_the_monitored_households_R_AID_03_R_AID_0
         assert plan.catalogue_id == catalogue.pk and plan.approved_on and plan.approved_on <= AS_OF
         assert plan.due_on > plan.started_on and plan.entry_due_on > plan.due_on
         assert plan.submitted_at and plan.submitted_at.date() <= plan.approved_on
+        assert plan.entered_on <= plan.entry_due_on and plan.entered_on <= AS_OF  # entered within 20 working days
     assert plans.filter(developmental_marked=True).exists()
     for plan in plans.filter(developmental_marked=True):
         assert plan.developmental_reviewed_on <= AS_OF and plan.developmental_note

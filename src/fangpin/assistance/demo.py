@@ -390,8 +390,10 @@ def build_demo_assistance(county: Division, as_of: dt.date, seed: int) -> dict[s
             submitted_on = max(started, base - dt.timedelta(days=rng.randint(1, 2)))
         statuses[status] += 1
         entered_on = None
-        if approved_on:
+        if approved_on and version == 1:
             entered_on = min(as_of, approved_on + dt.timedelta(days=rng.randint(1, 10)))
+        elif approved_on:  # a renewed plan: its measures were entered when the household was identified
+            entered_on = clock.add(started, rng.randint(5, entry_days))[0]
         chosen = choose_measures(rng, h, members[h["id"]], as_of)
         marked = None
         in_place_developmental = False
