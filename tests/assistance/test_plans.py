@@ -395,3 +395,17 @@ def test_overdue_items_per_township_and_responsible_person_R_AID_05(approved, pe
     assert by_contact[""]["plans"] == 1
     assert {r["name"] for r in rows} == {"濉溪镇"}
     assert plans.overdue_summary(personas["cadre_b"], late) == []
+
+
+def test_a_department_refusal_asks_the_township_to_adjust_the_plan_R_AID_05(approved, personas):
+    township = personas["township_officer"]
+    dibao = approved.measures.get(handler=Handler.DEPARTMENT)
+    plans.apply_to_department(township, dibao, DAY, today=DAY)
+    Measure.objects.filter(pk=dibao.pk).update(status=MeasureStatus.REFUSED, answered_on=DAY, refusal_reason="收入超标")
+    title = f"户{approved.household.number} 农村最低生活保障：民政局不予批准，请调整方案"
+    assert title in [i["title"] for i in plans.pending_for(township, DAY)]
+    later = DAY + dt.timedelta(days=3)
+    plans.reopen_plan(township, approved, "低保未获批，改为临时救助")
+    plans.submit_plan(township, approved, today=later)
+    plans.approve_plan(personas["county_officer"], approved, on=later, today=later)
+    assert title not in [i["title"] for i in plans.pending_for(township, later)]

@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -601,6 +601,12 @@ def pending_for(user, today: dt.date | None = None, limit: int = 50) -> list[dic
         for p in plans.filter(status__in=EDITABLE).order_by("due_on", "pk")[:limit]:
             what = "修改退回的帮扶方案" if p.status == PlanStatus.RETURNED else "制定帮扶方案并报县审定"
             items.append(_item(f"户{p.household.number}：{what}", url(p.household_id), p.due_on, today))
+        refused = (scope_filter(Measure.objects.filter(plan__status=PlanStatus.APPROVED, status=MeasureStatus.REFUSED,
+                                                          answered_on__gte=F("plan__approved_on")),
+                                user, "household__division_code").select_related("household").order_by("answered_on", "pk"))
+        for m in refused[:limit]:
+            items.append(_item(f"户{m.household.number} {m.content}：{m.department or '部门'}不予批准，请调整方案",
+                               url(m.household_id), None, today))
         for p in plans.filter(status=PlanStatus.APPROVED, entered_on__isnull=True).order_by("entry_due_on", "pk")[:limit]:
             items.append(_item(f"户{p.household.number}：措施录入国家系统", url(p.household_id), p.entry_due_on, today))
     if role in (Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE):
