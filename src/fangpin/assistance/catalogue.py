@@ -187,6 +187,13 @@ def risk_type_values() -> tuple[str, ...]:
     return tuple(vocab.values("risk_type"))
 
 
+def labour_values() -> tuple[str, ...]:
+    """The member labour values of the value list (the ones structured conditions may name)."""
+    from fangpin.registry import vocab
+
+    return tuple(vocab.values("labour")) or LABOUR_VALUES
+
+
 def conditions_summary(conditions: dict, categories: dict[str, str] | None = None) -> str:
     """The structured conditions as one Chinese sentence (pages, exports)."""
     parts = []
@@ -421,7 +428,7 @@ def _clean_conditions(raw, errors: Errors, county_code: str) -> dict:
     out: dict = {}
     cats = category_names(county_code)
     for key, allowed, label in (("categories", tuple(cats), "户类别"), ("risk_types", risk_type_values(), "风险类型"),
-                                ("labour", LABOUR_VALUES, "劳动能力"), ("social_assistance", SOCIAL_ASSISTANCE, "享受政策")):
+                                ("labour", labour_values(), "劳动能力"), ("social_assistance", SOCIAL_ASSISTANCE, "享受政策")):
         values = raw.get(key) or []
         if isinstance(values, str):
             values = [v for v in re.split(r"[,，、\s]+", values) if v]

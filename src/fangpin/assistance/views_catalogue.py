@@ -62,8 +62,7 @@ class PolicyForm(forms.Form):
     c_social = forms.MultipleChoiceField(label="限享受政策", required=False, widget=forms.CheckboxSelectMultiple,
                                          choices=[(v, v) for v in catalogue.SOCIAL_ASSISTANCE])
     c_risks = forms.MultipleChoiceField(label="限风险类型", required=False, widget=forms.CheckboxSelectMultiple)
-    c_labour = forms.MultipleChoiceField(label="限劳动能力", required=False, widget=forms.CheckboxSelectMultiple,
-                                         choices=[(v, v) for v in catalogue.LABOUR_VALUES])
+    c_labour = forms.MultipleChoiceField(label="限劳动能力", required=False, widget=forms.CheckboxSelectMultiple)
     c_min_age = forms.CharField(label="最低年龄（周岁）", required=False, max_length=3)
     c_max_age = forms.CharField(label="最高年龄（周岁）", required=False, max_length=3)
     c_disability = forms.BooleanField(label="家中有残疾人", required=False)
@@ -80,6 +79,7 @@ class PolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["c_categories"].choices = list(catalogue.category_names(policy_list.county_code).items())
         self.fields["c_risks"].choices = [(v, v) for v in vocab.values("risk_type")]
+        self.fields["c_labour"].choices = [(v, v) for v in catalogue.labour_values()]
         if policy_list.kind == ListKind.DEPARTMENT:
             self.fields["department"].disabled = True
             self.fields["department"].initial = policy_list.department
