@@ -126,6 +126,12 @@ def test_staff_booklet_and_export_R_AID_02(personas, login):
     r = client.get(reverse("assistance:catalogue_export", args=[v1.pk]))
     assert r.status_code == 200 and r.content[:2] == b"PK"
     assert client.get(reverse("assistance:catalogue_list", args=[pl.pk])).status_code == 404  # not a department list
+    # Roles without the export capability print the booklet instead.
+    grid = Client()
+    grid.force_login(personas["grid_worker"])
+    assert grid.get(reverse("assistance:catalogue_export", args=[v1.pk])).status_code == 403
+    assert grid.get(f"/api/assistance/policy-lists/{v1.pk}/export").status_code == 403
+    assert grid.get(reverse("assistance:catalogue_booklet", args=[v1.pk])).status_code == 200
 
 
 def test_import_page_preview_then_confirm_R_AID_01(personas, login, tmp_path, settings):

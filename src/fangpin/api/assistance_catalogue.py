@@ -276,7 +276,7 @@ def compile_catalogue(request, payload: YearIn):
 @router.get("/assistance/policy-lists/{list_id}/export", summary="导出政策清单（附件1格式 .xlsx）")
 def export_policy_list(request, list_id: int):
     pl = catalogue.get_list_for(request.user, list_id)
-    response = HttpResponse(catalogue_io.export_xlsx(pl),
+    response = HttpResponse(catalogue_io.export_for(request.user, pl),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(catalogue_io.export_name(pl))}"
     return response

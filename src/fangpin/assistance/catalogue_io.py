@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from fangpin.audit.services import record
@@ -444,6 +444,14 @@ def export_xlsx(pl: PolicyList) -> bytes:
     ws.freeze_panes(2, 0)
     wb.close()
     return out.getvalue()
+
+
+def export_for(user, pl: PolicyList) -> bytes:
+    """The export for ``user`` (a list they see, fetched through ``catalogue.get_list_for``): roles without
+    the export capability print the booklet instead."""
+    if not user.caps.export:
+        raise PermissionDenied("您的角色不能导出数据，可使用“口袋书打印”查看和打印政策清单")
+    return export_xlsx(pl)
 
 
 def export_name(pl: PolicyList) -> str:

@@ -234,6 +234,7 @@ def list_detail(request, pk):
         "can_reopen": pl.kind == ListKind.DEPARTMENT and own_department and pl.status == ListStatus.SUBMITTED,
         "can_publish": pl.kind == ListKind.CATALOGUE and user.role == Role.COUNTY_OFFICE and pl.status == ListStatus.DRAFT,
         "public_url": reverse("assistance:catalogue_public", args=[pl.county_code]),
+        "can_export": user.caps.export,
     }
     return render(request, "assistance/catalogue/list.html", context)
 
@@ -365,7 +366,7 @@ def import_confirm(request, pk):
 @require_GET
 def export(request, pk):
     pl = catalogue.get_list_for(request.user, pk)
-    response = HttpResponse(catalogue_io.export_xlsx(pl),
+    response = HttpResponse(catalogue_io.export_for(request.user, pl),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     from urllib.parse import quote
 
