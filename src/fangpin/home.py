@@ -45,7 +45,11 @@ def home(request):
         names = dict(Division.objects.filter(parent=division).values_list("code", "name"))
         breakdown = [dict(r, name=names.get(r["child"], r["child"])) for r in rows]
     my_households = []
-    if user.role in (Role.GRID_WORKER, Role.ASSISTANCE_CONTACT) and totals["total"] <= 200:
+    if user.role == Role.ASSISTANCE_CONTACT:
+        # The households the contact currently looks after (R-AID-05), not every household of the village.
+        mine = qs.filter(contact_assignments__contact=user, contact_assignments__ended_on__isnull=True)
+        my_households = household_rows(user, mine.order_by("division_code", "number")[:200])
+    elif user.role == Role.GRID_WORKER and totals["total"] <= 200:
         my_households = household_rows(user, qs.order_by("division_code", "number")[:200])
     return render(
         request,

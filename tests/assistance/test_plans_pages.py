@@ -134,3 +134,12 @@ def test_household_page_and_home_show_the_contact_and_the_plan_work_R_ID_07(setu
     detail = c.get(reverse("registry:household_detail", args=[h.pk])).content.decode()
     assert f"帮扶联系人（{DAY:%Y-%m-%d} 起）" in detail
     assert f"户{h.number}：确定帮扶联系人" not in c.get("/").content.decode()
+
+
+def test_contact_home_lists_only_the_households_they_look_after_R_AID_05(setup, personas, login, households):
+    c = login(personas["contact"])
+    assert "我联系的农户</h2>" not in c.get("/").content.decode()
+    contacts.assign_contact(personas["township_officer"], setup["h"], personas["contact"], today=DAY)
+    home = c.get("/").content.decode()
+    assert "我联系的农户</h2>" in home and setup["h"].number in home
+    assert households["a1"].number not in home
