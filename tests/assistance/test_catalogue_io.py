@@ -225,3 +225,23 @@ def test_export_is_the_attachment_1_layout_and_imports_again_R_AID_01(tmp_path, 
     fields = ("type", "name", "content", "target_population", "conditions_text", "procedure", "department",
               "contact_name", "office_phone", "mobile")
     assert [{f: r[f] for f in fields} for r in preview.rows] == list(dept_list.policies.values(*fields))
+
+
+def test_unconfirmed_uploads_are_removed_after_a_day_R_AID_01(tmp_path, settings, fgj, dept_list):
+    import os
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = _xlsx(tmp_path, [SEED_ROW])
+    old = catalogue_io.stash(SimpleUploadedFile("a.xlsx", path.read_bytes()), fgj, dept_list)
+    folder = tmp_path / "media" / "assistance" / "policy_imports"
+    day_ago = time.time() - 25 * 3600
+    for item in folder.iterdir():
+        os.utime(item, (day_ago, day_ago))
+    new = catalogue_io.stash(SimpleUploadedFile("b.xlsx", path.read_bytes()), fgj, dept_list)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{new}.xlsx", f"{new}.json"])
+    with pytest.raises(ValidationError, match="导入的文件已失效"):
+        catalogue_io.unstash(old, fgj, dept_list)
+    assert catalogue_io.unstash(new, fgj, dept_list)[1] == "b.xlsx"

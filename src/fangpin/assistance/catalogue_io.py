@@ -351,14 +351,31 @@ def _stash_dir() -> Path:
     return path
 
 
+STASH_HOURS = 24  # an upload never confirmed is removed after this long (at the next upload)
+
+
+def _sweep(folder: Path) -> None:
+    import time
+
+    limit = time.time() - STASH_HOURS * 3600
+    for item in folder.iterdir():
+        try:
+            if item.stat().st_mtime < limit:
+                item.unlink()
+        except OSError:
+            pass
+
+
 def stash(upload, user, pl: PolicyList) -> str:
-    """Keep an uploaded file for its confirmation; returns the token naming it (random, unguessable)."""
+    """Keep an uploaded file for its confirmation; returns the token naming it (random, unguessable).
+    Uploads older than ``STASH_HOURS`` are removed first."""
     if upload is None:
         fail("file", "请选择要导入的文件")
     if upload.size > MAX_BYTES:
         fail("file", f"文件过大（超过{MAX_BYTES >> 20}MB）：一份政策清单不会这么大，请检查文件")
     token = secrets.token_urlsafe(18)
     folder = _stash_dir()
+    _sweep(folder)
     name = Path(upload.name or "政策清单.xlsx").name[:200]
     suffix = Path(name).suffix.lower()
     suffix = suffix if suffix in SUFFIXES else ".bin"
