@@ -38,7 +38,7 @@ from fangpin.web import apply_errors, web_source
 from . import catalogue, catalogue_io
 from .models import Handler, ListKind, ListStatus, MeasureKind, PolicyList
 
-PUBLIC_FIELDS = ("content", "target_population", "conditions_text", "procedure")
+PUBLIC_FIELDS = ("name", "content", "target_population", "conditions_text", "procedure")
 
 
 class PolicyForm(forms.Form):
