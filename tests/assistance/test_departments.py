@@ -117,8 +117,11 @@ def test_filters_awaiting_overdue_status_month_and_search_R_AID_08(setup, person
 
 def test_list_rows_mask_id_numbers_for_departments_R_AID_08(setup, personas, households):
     officer = personas["department"]
-    page = departments.ordered(departments.measures_for_department(officer)).select_related("household", "policy",
-                                                                                           "member")
+    page, number, has_next = departments.page_of(departments.measures_for_department(officer), 1, 30)
+    assert number == 1 and not has_next
+    assert departments.counts(officer) == {"awaiting": 2, "overdue": 1}
+    second, _n, _more = departments.page_of(departments.measures_for_department(officer), 2, 1)
+    assert [m.pk for m in second] == [setup["own"].pk]
     rows = departments.rows(officer, page)
     assert [r["id"] for r in rows] == [setup["overdue"].pk, setup["own"].pk]  # overdue first
     head = households["a2"].members.get(relation="户主")

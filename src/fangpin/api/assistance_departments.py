@@ -14,7 +14,6 @@ from ninja import Query, Router, Schema
 
 from fangpin.assistance import departments, village_list
 from fangpin.audit.context import using_source
-from fangpin.registry.queries import paginate
 
 router = Router(tags=["帮扶"])
 
@@ -47,9 +46,10 @@ class DepartmentMeasureOut(Schema):
 
 
 class DepartmentMeasurePage(Schema):
-    total: int
     page: int
-    pages: int
+    has_next: bool
+    awaiting: int
+    overdue: int
     items: list[DepartmentMeasureOut]
 
 
@@ -114,9 +114,10 @@ def list_department_measures(request, params: Query[DepartmentParams]):
     user = request.user
     qs = departments.measures_for_department(user, status=params.status, month=params.month, q=params.q,
                                              department=params.department)
-    qs = departments.ordered(qs).select_related("household", "policy", "member")
-    items, total, page, pages = paginate(qs, params.page, PAGE_SIZE)
-    return {"total": total, "page": page, "pages": pages, "items": [_out(r) for r in departments.rows(user, items)]}
+    items, page, has_next = departments.page_of(qs, params.page, PAGE_SIZE)
+    counts = departments.counts(user)
+    return {"page": page, "has_next": has_next, "awaiting": counts["awaiting"], "overdue": counts["overdue"],
+            "items": [_out(r) for r in departments.rows(user, items)]}
 
 
 @router.get("/assistance/department-measures/{measure_id}", response=DepartmentMeasureOut, summary="部门帮扶清单中的一条措施")

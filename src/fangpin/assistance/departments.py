@@ -142,8 +142,40 @@ def ordered(qs):
     """Waiting for an answer first (earliest answer date first), then the rest, newest first."""
     from django.db.models import Case, IntegerField, Value, When
 
-    return qs.annotate(_waiting=Case(When(status=MeasureStatus.APPLIED, then=Value(0)), default=Value(1),
-                                     output_field=IntegerField())).order_by("_waiting", "answer_due_on", "-pk")
+    waiting = Case(When(status=MeasureStatus.APPLIED, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return qs.order_by(waiting.asc(), "answer_due_on", "-pk")
+
+
+ROW_FIELDS = ("pk", "household_id", "category", "content", "policy_id", "member_id", "department", "status",
+              "applied_on", "answer_due_on", "answered_on", "refusal_reason", "amount", "start_month",
+              "household__number", "household__division_code", "policy__name", "member__name")
+
+
+def page_of(qs, page: int, per_page: int = 30) -> tuple[list[Measure], int, bool]:
+    """One page of ``qs`` in the list's order: (measures, page, has_next). The order is taken over the
+    ids only (a narrow sort), then the page's rows are read by id — the list stays fast however many
+    measures a department has. No total count: a department's list is paged forward and back."""
+    try:
+        page = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        page = 1
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    start = (page - 1) * per_page
+    ids = list(ordered(qs).values_list("pk", flat=True)[start:start + per_page + 1])
+    has_next = len(ids) > per_page
+    ids = ids[:per_page]
+    found = {m.pk: m for m in Measure.objects.filter(pk__in=ids).select_related("household", "policy", "member")
+             .only(*ROW_FIELDS)}
+    return [found[pk] for pk in ids if pk in found], page, has_next
+
+
+def counts(user, today: dt.date | None = None) -> dict:
+    """Waiting for an answer and overdue, in one query over the (department, status) index."""
+    from django.db.models import Count
+
+    day = today or local_today()
+    return measures_for_department(user, status=AWAITING).aggregate(
+        awaiting=Count("pk"), overdue=Count("pk", filter=Q(answer_due_on__lt=day)))
 
 
 def get_measure_for(user, pk) -> Measure:
@@ -305,8 +337,8 @@ def export_month(user, year, month) -> bytes:
     base = measures_for_department(user)
     qs = base.filter(Q(applied_on__range=(first, last)) | Q(answered_on__range=(first, last)) | Q(start_month=first)
                      | Q(status=MeasureStatus.APPLIED, applied_on__lte=last))
-    qs = qs.select_related("household", "policy", "member").order_by("household__division_code", "household__number",
-                                                                     "pk")
+    # The order is taken over the ids only (a narrow sort); the rows are then read by id in batches.
+    ids = list(qs.order_by("household__division_code", "household__number", "pk").values_list("pk", flat=True))
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
     ws = wb.add_worksheet(f"{year}年{month_no}月")
@@ -322,12 +354,11 @@ def export_month(user, year, month) -> bytes:
     row_no, seq = 3, 0
     status_names = dict(MonitoringStatus.choices)
     category_names: dict[str, dict] = {}
-    # The month's list of one department is small (thousands of rows): read in slices of one query each.
-    total = qs.count()
-    for start in range(0, total, EXPORT_BATCH):
-        chunk = list(qs[start:start + EXPORT_BATCH])
-        if not chunk:
-            break
+    for start in range(0, len(ids), EXPORT_BATCH):
+        batch = ids[start:start + EXPORT_BATCH]
+        found = {m.pk: m for m in Measure.objects.filter(pk__in=batch).select_related("household", "policy", "member")
+                 .only(*ROW_FIELDS, "household__category", "household__monitoring_status", "household__risk_types")}
+        chunk = [found[pk] for pk in batch if pk in found]
         hids = {m.household_id for m in chunk}
         heads, sizes = {}, {}
         for hid, relation, name, id_number in (Member.objects.filter(household_id__in=hids, active=True)
@@ -347,10 +378,11 @@ def export_month(user, year, month) -> bytes:
             head_name, head_id = heads.get(h.pk, ("", ""))
             seq += 1
             values = [
-                str(seq), names.get(h.division_code[:9], ""), names.get(h.division_code[:12], ""), h.number, head_name,
+                seq, names.get(h.division_code[:9], ""), names.get(h.division_code[:12], ""), h.number, head_name,
                 show_id_number(user, head_id) if head_id else "", sizes.get(h.pk, 0),
                 category_names[county].get(h.category, h.category), status_names.get(h.monitoring_status, ""),
-                "、".join(h.risk_types or []), m.department, m.category, m.policy.name if m.policy_id else m.content,
+                "、".join(h.risk_types or []), m.department, m.category,
+                m.policy.name if m.policy_id else mask_text(user, m.content),
                 m.member.name if m.member_id else "", m.get_status_display(),
                 _d(m.applied_on), _d(m.answer_due_on), _d(m.answered_on),
                 m.amount, f"{m.start_month:%Y-%m}" if m.start_month else "", mask_text(user, m.refusal_reason),
@@ -361,7 +393,7 @@ def export_month(user, year, month) -> bytes:
                 if isinstance(value, int | Decimal):
                     ws.write_number(row_no, col, float(value))
                 else:
-                    ws.write_string(row_no, col, mask_text(user, str(value)), text_fmt)
+                    ws.write_string(row_no, col, str(value), text_fmt)
             row_no += 1
     if seq == 0:
         ws.write_string(row_no, 0, "本月没有需要列出的帮扶措施")

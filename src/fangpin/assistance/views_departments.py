@@ -23,7 +23,6 @@ from fangpin.accounts.scoping import divisions_visible_to
 from fangpin.areas.models import Division, Level
 from fangpin.jobs import services as background
 from fangpin.profiles.services import today
-from fangpin.registry.queries import paginate
 from fangpin.validation import scrub
 from fangpin.web import apply_errors, web_source
 
@@ -68,19 +67,14 @@ def department_list(request):
     except ValidationError as exc:
         error = _message(exc)
         qs = departments.measures_for_department(user)
-    qs = departments.ordered(qs).select_related("household", "policy", "member")
-    try:
-        page_no = int(params.get("page") or 1)
-    except ValueError:
-        page_no = 1
-    items, total, page, pages = paginate(qs, page_no, PER_PAGE)
+    items, page, has_next = departments.page_of(qs, params.get("page"), PER_PAGE)
     day = today()
-    awaiting = departments.measures_for_department(user, status=departments.AWAITING)
+    counts = departments.counts(user, day)
     return render(request, "assistance/departments/list.html", {
-        "rows": departments.rows(user, items), "total": total, "page": page, "pages": pages,
+        "rows": departments.rows(user, items), "page": page, "has_next": has_next,
         "query": {k: v for k, v in params.items() if k != "page" and v}, "status": status, "month": month, "q": q,
         "department": department, "statuses": departments.STATUS_FILTERS.items(), "error": error,
-        "awaiting_count": awaiting.count(), "overdue_count": awaiting.filter(answer_due_on__lt=day).count(),
+        "awaiting_count": counts["awaiting"], "overdue_count": counts["overdue"],
         "can_answer": user.role in departments.ANSWER_ROLES, "is_department": user.role == Role.DEPARTMENT_OFFICER,
         "export_year": day.year, "export_month": day.month, "months": range(1, 13),
     })

@@ -39,7 +39,7 @@ from fangpin import validation
 from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import divisions_visible_to, get_visible, scope_filter
 from fangpin.areas.lookups import prefix_q
-from fangpin.areas.models import Division, Level
+from fangpin.areas.models import CODE_LENGTH, Division, Level
 from fangpin.jobs import services as background
 from fangpin.jobs.kinds import JobKind
 from fangpin.jobs.kinds import register as register_kind
@@ -62,6 +62,7 @@ TITLE_SUFFIX = "脱贫户和防贫监测对象帮扶清单"
 COLUMNS = ("户主姓名", "家庭人口", "帮扶户类型", "纳入时间", "返贫/致贫风险", "户内享受帮扶措施")
 NOTE = "注：仅统计脱贫户和防贫监测对象当年享受的政策，上年度已消除风险的监测对象（非脱贫户）不再建立帮扶清单。"
 RECEIVED = (MeasureStatus.IN_PLACE, MeasureStatus.APPROVED)
+VILLAGE_CODE_LENGTH = CODE_LENGTH[Level.VILLAGE]
 ELIMINATED_MARK = "（风险已消除）"
 
 
@@ -127,17 +128,22 @@ def _national_items(content: str, items) -> list[str]:
 
 
 def rows(village_code: str, year: int) -> list[Row]:
-    """The list of one village (or any division: its households in order) for ``year``, set-based:
-    households, members, measures — one query each, whatever the number of households."""
+    """The list of one village for ``year``, set-based: households, members, measures — one query each,
+    whatever the number of households."""
+    return [row for _village, row in _rows_under(village_code, int(year))]
+
+
+def _rows_under(code: str, year: int) -> list[tuple[str, Row]]:
+    """(village code, row) of every listed household under the division ``code``, in village and
+    household-number order: three queries (households, members, measures) for the whole division."""
     from fangpin.registry.models import Member, MonitoringStatus
 
-    year = int(year)
-    _poor, _monitored, names = _categories(village_code[:6])
-    households = list(listed_households(village_code, year).order_by("division_code", "number").values_list(
-        "pk", "number", "category", "monitoring_status", "included_on", "risk_types"))
+    _poor, _monitored, names = _categories(code[:6])
+    households = list(listed_households(code, year).order_by("division_code", "number").values_list(
+        "pk", "number", "division_code", "category", "monitoring_status", "included_on", "risk_types"))
     if not households:
         return []
-    inside = listed_households(village_code, year).values("pk")
+    inside = listed_households(code, year).values("pk")
     heads, sizes = {}, {}
     for hid, relation, name in (Member.objects.filter(household_id__in=inside, active=True)
                                 .values_list("household_id", "relation", "name").iterator(chunk_size=5000)):
@@ -154,20 +160,20 @@ def rows(village_code: str, year: int) -> list[Row]:
             .order_by("household_id", "-source", "category", "pk")
             .values_list("household_id", "source", "category", "content", "items", "policy__name")
             .iterator(chunk_size=5000)):
-        groups = measures.setdefault(hid, {})
-        entries = groups.setdefault(category, [])
+        entries = measures.setdefault(hid, {}).setdefault(category, [])
         if source == MeasureSource.NATIONAL:
             entries.extend(_national_items(content, items))
         else:
             entries.append(policy_name or content)
     out = []
-    for hid, number, category, status, included_on, risk_types in households:
+    for hid, number, division_code, category, status, included_on, risk_types in households:
         kind = names.get(category, category)
         if status == MonitoringStatus.ELIMINATED:
             kind += ELIMINATED_MARK
         risks = "、".join(str(r) for r in (risk_types or []) if r) if isinstance(risk_types, list) else str(risk_types or "")
-        out.append(Row(hid, number, heads.get(hid, ""), sizes.get(hid, 0), kind,
-                       f"{included_on:%Y-%m-%d}" if included_on else "", risks, _measure_text(measures.get(hid, {}))))
+        out.append((division_code[:VILLAGE_CODE_LENGTH], Row(
+            hid, number, heads.get(hid, ""), sizes.get(hid, 0), kind, f"{included_on:%Y-%m-%d}" if included_on else "",
+            risks, _measure_text(measures.get(hid, {})))))
     return out
 
 
@@ -287,28 +293,37 @@ def export_village(user, village, year) -> bytes:
 
 def write_area(division: Division, year: int, out, progress=None) -> dict:
     """Every village under ``division`` in one workbook: a first sheet listing the villages (township,
-    village, households on the list), then one sheet per village in the 附件2 layout."""
+    village, households on the list), then one sheet per village in the 附件2 layout. Read one township
+    at a time (three queries each), so memory stays bounded by the largest township."""
     import xlsxwriter
 
     villages = list(Division.objects.filter(prefix_q("code", division.code), level=Level.VILLAGE)
                     .select_related("parent").order_by("code"))
+    townships: dict[str, list[Division]] = {}
+    for village in villages:
+        townships.setdefault(village.parent.code if village.parent_id else village.code, []).append(village)
     wb = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": not isinstance(out, str | Path)})
     fmt = _Formats(wb)
     summary = wb.add_worksheet("目录")
     used = {"目录"}
     counts = []
-    total = 0
-    for i, village in enumerate(villages, 1):
-        data = rows(village.code, year)
-        if data:
-            ws = wb.add_worksheet(_sheet_name(f"{village.parent.name if village.parent_id else ''}{village.name}", used))
-            written = _write_sheet(ws, fmt, data, title_for(village))
-            counts.append((village, written, ws.get_name()))
-            total += written
-        else:
-            counts.append((village, 0, ""))
+    total = done = 0
+    for township_code, members in townships.items():
+        by_village: dict[str, list[Row]] = {}
+        for village_code, row in _rows_under(township_code, year):
+            by_village.setdefault(village_code, []).append(row)
+        for village in members:
+            data = by_village.get(village.code, [])
+            if data:
+                ws = wb.add_worksheet(_sheet_name(f"{village.parent.name if village.parent_id else ''}{village.name}", used))
+                written = _write_sheet(ws, fmt, data, title_for(village))
+                counts.append((village, written, ws.get_name()))
+                total += written
+            else:
+                counts.append((village, 0, ""))
+            done += 1
         if progress is not None:
-            progress(min(99, i * 100 // max(1, len(villages))), f"已生成{i}/{len(villages)}个村")
+            progress(min(99, done * 100 // max(1, len(villages))), f"已生成{done}/{len(villages)}个村")
     summary.write_string(0, 0, f"{division.name}{year}年{TITLE_SUFFIX}（各村目录）", fmt.title)
     for col, name in enumerate(("乡镇", "村", "列入户数", "工作表")):
         summary.write_string(1, col, name, fmt.head)
