@@ -101,12 +101,14 @@ def household_plan(request, household_id):
         catalogue = plan.catalogue if plan.catalogue and plan.catalogue.status == ListStatus.PUBLISHED else None
         catalogue = catalogue or plans.current_catalogue(household.division_code, day.year)
         editable = plan.status in plans.EDITABLE and user.role in plans.DRAFT_ROLES
+        chosen = {m.policy_id for m in measures if m.status not in matching.INACTIVE_STATUSES}
         context.update({
             "measures": measures,
             "national": list(household.measures.filter(source="national").order_by("category")),
             "flags": matching.check_plan(facts, measures),
             "catalogue": catalogue,
-            "proposals": matching.propose(household, catalogue, today=day, facts=facts)[:12] if catalogue else [],
+            "proposals": [p for p in matching.propose(household, catalogue, today=day, facts=facts)
+                          if p.policy.pk not in chosen][:12] if catalogue else [],
             "policies": list(catalogue.policies.order_by("position", "pk")) if (catalogue and editable) else [],
             "members": facts.members,
             "editable": editable,
