@@ -143,3 +143,12 @@ def test_contact_home_lists_only_the_households_they_look_after_R_AID_05(setup, 
     home = c.get("/").content.decode()
     assert "我联系的农户</h2>" in home and setup["h"].number in home
     assert households["a1"].number not in home
+
+
+def test_a_chosen_policy_is_not_proposed_again_R_AID_03(setup, personas, login):
+    c = login(personas["cadre_a"])
+    url = f"/assistance/households/{setup['h'].pk}/"
+    assert "<strong>健康·医疗救助</strong>" in c.get(url).content.decode()
+    plans.add_measure(personas["cadre_a"], setup["plan"], policy(setup["catalogue"], "医疗救助"))
+    html = c.get(url).content.decode()
+    assert "<strong>健康·医疗救助</strong>" not in html and "健康·医疗救助</td>" in html
