@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -40,6 +41,7 @@ from fangpin.accounts.roles import Role
 from fangpin.accounts.scoping import divisions_visible_to, get_visible, scope_filter
 from fangpin.areas.lookups import prefix_q
 from fangpin.areas.models import CODE_LENGTH, Division, Level
+from fangpin.ingest.values import MULTI_SPLIT
 from fangpin.jobs import services as background
 from fangpin.jobs.kinds import JobKind
 from fangpin.jobs.kinds import register as register_kind
@@ -120,11 +122,14 @@ def _measure_text(groups: dict[str, list[str]]) -> str:
     return "、".join(parts)
 
 
-def _national_items(content: str, items) -> list[str]:
-    if isinstance(items, list) and items:
-        return [str(i).strip() for i in items if str(i).strip()]
-    text = (content or "").replace("，", ",").replace("、", ",")
-    return [p.strip() for p in text.split(",") if p.strip()]
+SEPARATORS = re.compile(f"{MULTI_SPLIT}|,")
+
+
+def _national_items(content: str) -> list[str]:
+    """The items of a national measure cell: its original text split at the separators the national
+    system uses for multi-select values (the same split the importer stores as ``items``; reading the
+    text spares decoding a JSON column per row)."""
+    return [p.strip() for p in SEPARATORS.split(content or "") if p.strip()]
 
 
 def rows(village_code: str, year: int) -> list[Row]:
@@ -155,14 +160,14 @@ def _rows_under(code: str, year: int) -> list[tuple[str, Row]]:
                 | Q(source=MeasureSource.LOCAL, status__in=RECEIVED)
                 & (Q(year=year) | Q(year__isnull=True, carried_out_on__range=(first, last))))
     measures: dict[int, dict[str, list[str]]] = {}
-    for hid, source, category, content, items, policy_name in (
+    for hid, source, category, content, policy_name in (
             Measure.objects.filter(received, household_id__in=inside)
             .order_by("household_id", "-source", "category", "pk")
-            .values_list("household_id", "source", "category", "content", "items", "policy__name")
+            .values_list("household_id", "source", "category", "content", "policy__name")
             .iterator(chunk_size=5000)):
         entries = measures.setdefault(hid, {}).setdefault(category, [])
         if source == MeasureSource.NATIONAL:
-            entries.extend(_national_items(content, items))
+            entries.extend(_national_items(content))
         else:
             entries.append(policy_name or content)
     out = []
