@@ -104,6 +104,7 @@ class Policy(models.Model):
     #   labour: [member labour values]             min_age / max_age: int
     #   disability: bool (a member with a disability grade)
     #   student: bool (a member in school)         max_per_capita_income: "decimal" (yuan/year)
+    #   social_assistance: ["低保", "特困"] (read from the text by the catalogue; informative, not matched)
     conditions = models.JSONField("适用条件（结构化）", default=dict, blank=True)
     procedure = models.TextField("申报程序（相关资料）", blank=True)
     department = models.CharField("部门", max_length=40, blank=True, db_index=True)
