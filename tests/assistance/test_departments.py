@@ -264,3 +264,38 @@ def test_answer_clock_follows_calendar_correction_R_AID_05(setup, personas):
     m.refresh_from_db()
     assert m.answer_due_on == expected.due
     assert Event.objects.filter(action="measure.answer_deadline_recompute", object_id=str(m.pk)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_answers_only_one_is_written_R_AID_08(setup, personas):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite has one writer at a time")
+    officer, measure = personas["department"], setup["own"]
+    barrier, results = threading.Barrier(2), []
+
+    def answer(approved):
+        try:
+            barrier.wait()
+            if approved:
+                departments.answer_application(officer, measure.pk, approved=True, start_month=f"{TODAY:%Y-%m}")
+            else:
+                departments.answer_application(officer, measure.pk, approved=False, reason="收入超过救助标准")
+            results.append("ok")
+        except ValidationError:
+            results.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=answer, args=(flag,)) for flag in (True, False)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["ok", "refused"]
+    measure.refresh_from_db()
+    assert measure.status in (MeasureStatus.APPROVED, MeasureStatus.REFUSED)
+    assert Event.objects.filter(action__startswith="measure.department_").count() == 1
