@@ -107,6 +107,8 @@ def test_filters_awaiting_overdue_status_month_and_search_R_AID_08(setup, person
     assert setup["own"].pk in set(departments.measures_for_department(officer, month=month).values_list("pk", flat=True))
     assert departments.measures_for_department(officer, q="蔡永华").get().pk == setup["own"].pk
     assert departments.measures_for_department(officer, q=households["a1"].number).get().pk == setup["overdue"].pk
+    found, _page, _more = departments.page_of(departments.measures_for_department(officer, q="蔡"), 1, 30)
+    assert {m.pk for m in found} == {setup["own"].pk, setup["overdue"].pk}
     with pytest.raises(ValidationError) as exc:
         departments.measures_for_department(officer, status="whatever")
     assert "状态" in str(exc.value)

@@ -33,6 +33,8 @@ def test_department_list_page_with_filters_R_AID_08(measure, personas, login):
     assert r.status_code == 200 and "蔡永华" in body and "答复" in body and "医保局" in body
     r = client.get("/assistance/departments/?status=approved")
     assert "蔡永华" not in r.content.decode()
+    r = client.get("/assistance/departments/?q=蔡永")
+    assert "蔡永华" in r.content.decode()
     r = client.get("/assistance/departments/?month=2026-99")
     assert r.status_code == 200 and "月份" in r.content.decode()
 
@@ -115,13 +117,14 @@ def test_county_export_job_pages_R_AID_06(households, county, personas, login, s
     job = Job.objects.get(kind=village_list.JOB_KIND)
     assert r.status_code == 302 and r["Location"].endswith(f"/lists/jobs/{job.pk}/")
     page = client.get(r["Location"])
-    assert page.status_code == 200 and "排队中" in page.content.decode()
+    assert page.status_code == 200 and "排队中" in page.content.decode() and "hx-get" in page.content.decode()
     # Not ready yet: back to the job page, no file.
     assert client.get(f"/assistance/departments/lists/jobs/{job.pk}/download/").status_code == 302
     village_list.run_area_export(job.pk, attempt=job.attempt)
     r = client.get(f"/assistance/departments/lists/jobs/{job.pk}/download/")
     assert r.status_code == 200 and "attachment" in r["Content-Disposition"]
-    assert client.get(f"/assistance/departments/lists/jobs/{job.pk}/?partial=1").status_code == 200
+    card = client.get(f"/assistance/departments/lists/jobs/{job.pk}/?partial=1")
+    assert card.status_code == 200 and "下载 Excel" in card.content.decode() and "hx-get" not in card.content.decode()
     # A cadre of a village cannot start it; another county's division is 404.
     cadre = login(personas["cadre_a"])
     assert cadre.post("/assistance/departments/lists/export/", {"division": county["t1"].code,

@@ -132,9 +132,10 @@ def measures_for_department(user, *, status=None, month=None, q=None, department
         qs = qs.filter(Q(applied_on__range=(first, last)) | Q(answered_on__range=(first, last)) | Q(start_month=first))
     q = validation.scrub(str(q or "")).strip()[:40]
     if q:
-        qs = qs.filter(Q(household__number__startswith=q)
-                       | Q(household__members__relation="户主", household__members__active=True,
-                           household__members__name__startswith=q)).distinct()
+        from fangpin.registry.models import Member
+
+        heads = Member.objects.filter(relation="户主", active=True, name__startswith=q).values("household_id")
+        qs = qs.filter(Q(household__number__startswith=q) | Q(household_id__in=heads))
     return qs
 
 

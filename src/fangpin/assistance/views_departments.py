@@ -222,7 +222,7 @@ def lists_job(request, pk):
     context = {"job": job, "poll": reverse("assistance:lists_job", args=[job.pk]) + "?partial=1",
                "division": Division.objects.filter(code=job.scope_code).first()}
     if request.GET.get("partial"):
-        return render(request, "jobs/_progress.html", context)
+        return render(request, "assistance/departments/_lists_job_card.html", context)
     return render(request, "assistance/departments/lists_job.html", context)
 
 
