@@ -36,7 +36,8 @@ def _policy(county, department="医保局"):
     plist = PolicyList.objects.create(county=county, county_code=county.code, year=TODAY.year, kind=ListKind.CATALOGUE,
                                       version=1, status="published", title="县级政策清单")
     return Policy.objects.create(policy_list=plist, type="健康帮扶", name="医疗救助", content="对符合条件的困难群众给予医疗救助",
-                                 department=department, kind=MeasureKind.SAFETY_NET, handler=Handler.DEPARTMENT)
+                                 department=department, kind=MeasureKind.SAFETY_NET, handler=Handler.DEPARTMENT,
+                                 conditions={"risk_types": ["因病", "因残"]})
 
 
 def _applied(household, department="医保局", *, applied_on=APPLIED, due=None, policy=None, category="健康帮扶"):
@@ -132,6 +133,38 @@ def test_list_rows_mask_id_numbers_for_departments_R_AID_08(setup, personas, hou
     assert row["policy"] == "医疗救助" and row["village"] == "蔡桥村"
     full = departments.rows(personas["county_officer"], page)
     assert next(r for r in full if r["id"] == setup["own"].pk)["head_id_number"] == head.id_number
+
+
+def test_monitored_households_that_concern_the_department_R_AID_08(setup, personas, county):
+    from tests.factories import household
+
+    ill = household(county["grid_b1"], "3406211002020002", "任大病", category="marginal_at_risk", status="monitored")
+    ill.risk_types = ["因学", "因病"]
+    ill.save()
+    school = household(county["grid_b1"], "3406211002020003", "任上学", category="marginal_at_risk", status="monitored")
+    school.risk_types = ["因学"]
+    school.save()
+    done = household(county["grid_b1"], "3406211002020004", "任已消", category="marginal_at_risk", status="eliminated")
+    done.risk_types = ["因病"]
+    done.save()
+    officer = personas["department"]
+    found = {r["number"]: r for r in departments.households_for_department(officer)}
+    # a2 (monitored) has 医保局's measure; 任大病 has a risk 医保局's policies address; a1 is not monitored.
+    assert set(found) == {"3406211002010002", "3406211002020002"}
+    assert "有医保局负责的帮扶措施" in found["3406211002010002"]["why"]
+    assert found["3406211002020002"]["why"] == "风险“因病”属医保局政策范围"
+    rows = departments.household_rows(officer, list(found.values()))
+    assert all("*" in r["head_id_number"] for r in rows)
+    assert {r["head_name"] for r in rows} == {"蔡永华", "任大病"}
+    # 民政局 has no policy in the catalogue and no measure of a monitored household.
+    assert departments.households_for_department(setup["minzheng"]) == []
+    # The county office names a department; other roles see nothing.
+    assert len(departments.households_for_department(personas["county_officer"], department="医保局")) == 2
+    assert departments.households_for_department(personas["county_officer"]) == []
+    assert departments.households_for_department(personas["cadre_a"], department="医保局") == []
+    content = departments.export_month(officer, TODAY.year, TODAY.month)
+    sheet = load_workbook(io.BytesIO(content))["相关监测对象"]
+    assert {r[4] for r in sheet.iter_rows(min_row=3, values_only=True)} == {"蔡永华", "任大病"}
 
 
 # --- answers ----------------------------------------------------------------------------------------

@@ -39,6 +39,13 @@ def test_department_list_page_with_filters_R_AID_08(measure, personas, login):
     assert r.status_code == 200 and "月份" in r.content.decode()
 
 
+def test_households_page_R_AID_08(measure, personas, login):
+    r = login(personas["department"]).get("/assistance/departments/households/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "蔡永华" in body and "有医保局负责的帮扶措施" in body
+    assert login(personas["cadre_a"]).get("/assistance/departments/households/").status_code == 403
+
+
 def test_answer_form_approves_R_AID_08(measure, personas, login):
     client = login(personas["department"])
     url = f"/assistance/departments/{measure.pk}/answer/"

@@ -228,6 +228,93 @@ def rows(user, measures) -> list[dict]:
     return out
 
 
+# --- the monitored households that concern a department ---------------------------------------------
+
+
+def department_risks(county_code: str, department: str) -> list[str]:
+    """Risk types the department's policies in the county's published catalogue address (their
+    structured ``risk_types`` conditions), in the order first met."""
+    from .models import Policy
+    from .plans import current_catalogue
+
+    catalogue = current_catalogue(county_code[:6])
+    if catalogue is None or not department:
+        return []
+    risks: list[str] = []
+    for conditions in Policy.objects.filter(policy_list=catalogue, department=department).values_list(
+            "conditions", flat=True):
+        for risk in (conditions or {}).get("risk_types") or []:
+            if risk not in risks:
+                risks.append(risk)
+    return risks
+
+
+def households_for_department(user, *, department: str | None = None, q=None) -> list[dict]:
+    """The monitored households (监测中) of the user's county that concern the department (R-AID-08,
+    003 第三步 monthly push): those with a measure of the department, and those with a risk type the
+    department's catalogue policies address. Each with why it is listed. A department officer sees its
+    own department; the county office and supervisors name one (``department``). Monitored households
+    are a small part of a county, read with their risks in one query; heads and sizes in one more."""
+    from fangpin.registry.models import Household, Member, MonitoringStatus
+
+    if _county_code(user) is None or user.role not in VIEW_ROLES:
+        return []
+    dept = user.department if user.role == Role.DEPARTMENT_OFFICER else validation.scrub(str(department or "")).strip()
+    if not dept:
+        return []
+    county = (user.scope_code or "")[:6]
+    risks = set(department_risks(county, dept)) if len(county) == 6 else set()
+    with_measures = set(measures_for_department(user, department=dept).exclude(
+        status=MeasureStatus.CANCELLED).values_list("household_id", flat=True))
+    monitored = scope_filter(Household.objects.filter(monitoring_status=MonitoringStatus.MONITORED), user)
+    q = validation.scrub(str(q or "")).strip()[:40]
+    if q:
+        heads = Member.objects.filter(relation="户主", active=True, name__startswith=q).values("household_id")
+        monitored = monitored.filter(Q(number__startswith=q) | Q(pk__in=heads))
+    found = []
+    for pk, number, division_code, category, risk_types in monitored.order_by("division_code", "number").values_list(
+            "pk", "number", "division_code", "category", "risk_types"):
+        hits = [r for r in (risk_types or []) if r in risks]
+        if hits or pk in with_measures:
+            why = []
+            if pk in with_measures:
+                why.append(f"有{dept}负责的帮扶措施")
+            if hits:
+                why.append(f"风险“{'、'.join(hits)}”属{dept}政策范围")
+            found.append({"id": pk, "number": number, "division_code": division_code, "category": category,
+                          "risks": "、".join(risk_types or []), "why": "；".join(why)})
+    return found
+
+
+def household_rows(user, items: list[dict]) -> list[dict]:
+    """Heads (ID numbers masked by role), sizes, place and category names for a page of households."""
+    from fangpin.registry.models import Member
+    from fangpin.registry.queries import division_names
+
+    ids = [i["id"] for i in items]
+    heads, sizes = {}, {}
+    for hid, relation, name, id_number in (Member.objects.filter(household_id__in=ids, active=True)
+                                           .values_list("household_id", "relation", "name", "id_number")):
+        sizes[hid] = sizes.get(hid, 0) + 1
+        if relation == "户主":
+            heads[hid] = (name, id_number)
+    names = division_names({c for i in items for c in (i["division_code"][:9], i["division_code"][:12])})
+    category_names: dict[str, dict] = {}
+    out = []
+    for i in items:
+        county = i["division_code"][:6]
+        if county not in category_names:
+            try:
+                category_names[county] = profile_for_county(county).category_names()
+            except ProfileError:
+                category_names[county] = {}
+        head_name, head_id = heads.get(i["id"], ("（无户主）", ""))
+        out.append({**i, "township": names.get(i["division_code"][:9], ""), "village": names.get(i["division_code"][:12], ""),
+                    "head_name": head_name, "head_id_number": show_id_number(user, head_id) if head_id else "",
+                    "size": sizes.get(i["id"], 0), "category_name": category_names[county].get(i["category"], i["category"])})
+    return out
+
+
 # --- the answer -------------------------------------------------------------------------------------
 
 
@@ -398,8 +485,38 @@ def export_month(user, year, month) -> bytes:
             row_no += 1
     if seq == 0:
         ws.write_string(row_no, 0, "本月没有需要列出的帮扶措施")
+    if user.role == Role.DEPARTMENT_OFFICER:
+        _households_sheet(wb, user, title_fmt, head_fmt, text_fmt, f"{year}年{month_no}月")
     wb.close()
     return buffer.getvalue()
+
+
+HOUSEHOLD_COLUMNS = ["序号", "乡镇", "村", "户编号", "户主姓名", "户主证件号码", "家庭人口", "户类别", "返贫/致贫风险", "列入原因"]
+
+
+def _households_sheet(wb, user, title_fmt, head_fmt, text_fmt, when: str) -> None:
+    """Second sheet of the monthly list: the monitored households that concern the department now."""
+    ws = wb.add_worksheet("相关监测对象")
+    ws.write_string(0, 0, f"{user.department}相关防返贫监测对象（风险未消除，截至{when}导出时）", title_fmt)
+    for col, name in enumerate(HOUSEHOLD_COLUMNS):
+        ws.write_string(1, col, name, head_fmt)
+    ws.set_column(0, len(HOUSEHOLD_COLUMNS) - 1, 12)
+    found = households_for_department(user)
+    row_no = 2
+    for start in range(0, len(found), EXPORT_BATCH):
+        for i, r in enumerate(household_rows(user, found[start:start + EXPORT_BATCH]), start + 1):
+            values = [i, r["township"], r["village"], r["number"], r["head_name"], r["head_id_number"], r["size"],
+                      r["category_name"], r["risks"], r["why"]]
+            for col, value in enumerate(values):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, int):
+                    ws.write_number(row_no, col, value)
+                else:
+                    ws.write_string(row_no, col, str(value), text_fmt)
+            row_no += 1
+    if not found:
+        ws.write_string(row_no, 0, "目前没有与本部门相关的监测对象")
 
 
 def _d(day) -> str:

@@ -6,6 +6,7 @@ from . import views_departments as views
 
 urlpatterns = [
     path("", views.department_list, name="department_list"),
+    path("households/", views.department_households, name="department_households"),
     path("<int:pk>/answer/", views.department_answer, name="department_answer"),
     path("export.xlsx", views.department_export, name="department_export"),
     path("lists/", views.lists_index, name="lists"),

@@ -80,6 +80,30 @@ def department_list(request):
     })
 
 
+@login_required
+@require_GET
+def department_households(request):
+    """The monitored households that concern the department, with why each is listed (R-AID-08)."""
+    user = request.user
+    _require_view(user)
+    params = scrub(request.GET.dict())
+    q = params.get("q", "").strip()
+    department = params.get("department", "") if user.role != Role.DEPARTMENT_OFFICER else user.department
+    found = departments.households_for_department(user, department=department, q=q)
+    try:
+        page = max(1, int(params.get("page") or 1))
+    except ValueError:
+        page = 1
+    pages = max(1, (len(found) + PER_PAGE - 1) // PER_PAGE)
+    page = min(page, pages)
+    rows = departments.household_rows(user, found[(page - 1) * PER_PAGE: page * PER_PAGE])
+    return render(request, "assistance/departments/households.html", {
+        "rows": rows, "total": len(found), "page": page, "pages": pages, "q": q, "department": department,
+        "query": {k: v for k, v in params.items() if k != "page" and v},
+        "is_department": user.role == Role.DEPARTMENT_OFFICER,
+    })
+
+
 class AnswerForm(forms.Form):
     decision = forms.ChoiceField(label="答复结论", choices=[("approve", "同意"), ("refuse", "不予批准")],
                                  widget=forms.RadioSelect)
