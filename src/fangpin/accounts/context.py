@@ -33,5 +33,10 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+        items.append({"label": label, "url": url, "active": False})
+    # One item is active: the one whose address is the longest prefix of the page's (the village lists live
+    # under the department pages' address, the catalogue and the department pages under the plans').
+    matching = [i for i in items if i["url"] != "/" and request.path.startswith(i["url"])]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_items": items}
