@@ -409,3 +409,45 @@ def test_a_department_refusal_asks_the_township_to_adjust_the_plan_R_AID_05(appr
     plans.submit_plan(township, approved, today=later)
     plans.approve_plan(personas["county_officer"], approved, on=later, today=later)
     assert title not in [i["title"] for i in plans.pending_for(township, later)]
+
+
+# --- a plan for a household already monitored (loaded from the national system) ----------------------
+
+
+def test_township_starts_a_plan_for_an_imported_monitored_household_R_AID_03_R_AID_05(households, personas, catalogue,
+                                                                                      client):
+    h = households["a2"]  # monitored, no plan: as the national import leaves it
+    assert not Plan.objects.filter(household=h).exists()
+    before = _snapshot()
+    for actor in (personas["cadre_a"], personas["county_officer"], personas["contact"]):
+        with pytest.raises(PermissionDenied):
+            plans.start_plan(actor, h, today=DAY)
+    with pytest.raises(ValidationError) as bad:
+        plans.start_plan(personas["township_officer"], h, on="2026-13-01", today=DAY)
+    assert "起算日期" in str(bad.value)
+    with pytest.raises(ValidationError):
+        plans.start_plan(personas["township_officer"], households["a1"], today=DAY)  # 脱贫户, not monitored
+    assert _snapshot() == before
+
+    result = plans.start_plan(personas["township_officer"], h, today=DAY)
+    plan = result.obj
+    assert plan.status == PlanStatus.DRAFT and plan.started_on == DAY and plan.due_on == wd(5)
+    assert plan.catalogue == catalogue
+    with pytest.raises(ValidationError, match="已有进行中的帮扶方案"):
+        plans.start_plan(personas["township_officer"], h, today=DAY)
+    assert Plan.objects.filter(household=h).count() == 1
+
+
+def test_starting_a_plan_over_the_api_and_the_page_R_AID_03(households, personas, catalogue, client, county):
+    h = households["a2"]
+    client.force_login(personas["township_officer"])
+    page = client.get(f"/assistance/households/{h.pk}/")
+    assert "建立帮扶方案" in page.content.decode()
+    answer = client.post(f"/api/assistance/households/{h.pk}/plan", {}, content_type="application/json")
+    assert answer.status_code == 201 and answer.json()["plan"]["status"] == "draft"
+    again = client.post(f"/api/assistance/households/{h.pk}/plan", {}, content_type="application/json")
+    assert again.status_code == 422 and "已有进行中的帮扶方案" in again.json()["detail"]
+    # Another township's officer does not learn the household exists.
+    other = user("township_b", Role.TOWNSHIP_STAFF, county["t2"], display_name="钱站长")
+    client.force_login(other)
+    assert client.post(f"/api/assistance/households/{h.pk}/plan", {}, content_type="application/json").status_code == 404

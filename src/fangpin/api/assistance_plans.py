@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from fangpin.accounts.masking import mask_text
 from fangpin.assistance import contacts, matching, plans
@@ -211,6 +211,19 @@ def get_proposals(request, household_id: int, eligible_only: bool = False):
                     "unmatched": [{"condition": c, "value": v} for c, v in p.unmatched],
                     "member_ids": [m.id for m in p.members]})
     return out
+
+
+class StartIn(Schema):
+    started_on: Text = None
+
+
+@router.post("/assistance/households/{household_id}/plan", response={201: ResultOut},
+             summary="为没有进行中方案的监测对象建立帮扶方案（如从国家系统导入的监测对象）")
+def start_plan(request, household_id: int, payload: StartIn):
+    household = get_household_for(request.user, household_id)
+    with using_source("api", request.path):
+        result = plans.start_plan(request.user, household, on=payload.started_on)
+    return Status(201, _result(request, result, result.obj))
 
 
 @router.post("/assistance/households/{household_id}/contact", response=ContactResult, summary="确定或更换帮扶联系人")

@@ -252,6 +252,29 @@ def on_household_filed(actor, household: Household, filed_on: dt.date) -> Plan:
     return plan
 
 
+@transaction.atomic
+def start_plan(actor, household: Household, *, on=None, today=None) -> Result:
+    """A plan for a household already monitored without one — loaded from the national system, or whose
+    earlier plan was closed (R-AID-03: every monitored household has a plan). Township staff start it in
+    their area; the clocks run from ``on`` (default today), the day the township takes the plan up, not
+    from an inclusion date that may lie years back. Anything but a monitored household without an open
+    plan is refused."""
+    today = _today(today)
+    require_role(actor, SUBMIT_ROLES, "建立帮扶方案", WHY)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    require_area(actor, household.division_code, "该农户不在您的管辖范围内")
+    if household.monitoring_status != "monitored":
+        fail("__all__", "只有监测对象（风险未消除）建立帮扶方案")
+    if open_plan(household) is not None:
+        fail("__all__", "该户已有进行中的帮扶方案")
+    errors = Errors()
+    day = validation.date(on, "started_on", "起算日期", errors, required=False, not_after=today,
+                          not_before=household.included_on, before_label="纳入时间 ") or today
+    errors.raise_if_any()
+    plan = on_household_filed(actor, household, day)
+    return Result(plan, f"已建立帮扶方案（起算 {day:%Y-%m-%d}），请于 {plan.due_on:%Y-%m-%d} 前制定并报县审定")
+
+
 # --- drafting ----------------------------------------------------------------------------------------
 
 

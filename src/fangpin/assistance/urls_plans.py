@@ -10,6 +10,7 @@ urlpatterns = [
     path("my-households/", v.my_households, name="my_households"),
     path("households/<int:household_id>/", v.household_plan, name="household_plan"),
     path("households/<int:household_id>/contact/", v.contact_assign, name="contact_assign"),
+    path("households/<int:household_id>/plan/", v.plan_start, name="plan_start"),
     path("plans/<int:plan_id>/measures/", v.plan_measure_add, name="plan_measure_add"),
     path("plans/<int:plan_id>/submit/", v.plan_submit, name="plan_submit"),
     path("plans/<int:plan_id>/approve/", v.plan_approve, name="plan_approve"),

@@ -89,6 +89,8 @@ def household_plan(request, household_id):
         "h": household, "plan": plan, "assignment": assignment, "assignments": list(contacts.history(household)[:10]),
         "category_name": profile.category_names().get(household.category, household.category),
         "can_assign": user.role in contacts.ASSIGN_ROLES and household.monitoring_status == "monitored",
+        "can_start": (plan is None and user.role in plans.SUBMIT_ROLES
+                      and household.monitoring_status == "monitored"),
         "today": day,
     }
     if plan is not None:
@@ -159,6 +161,14 @@ def plan_measure_add(request, plan_id):
     return _plan_action(request, plan_id, lambda p: plans.add_measure(
         request.user, p, _post(request, "policy"), member=_post(request, "member") or None,
         note=_post(request, "note"), version=_post(request, "version")))
+
+
+@login_required
+@require_POST
+def plan_start(request, household_id):
+    household = get_household_for(request.user, household_id)
+    return _run(request, lambda: plans.start_plan(request.user, household, on=_post(request, "started_on") or None),
+                _back_to(household.pk))
 
 
 @login_required
