@@ -116,19 +116,7 @@ def main(argv=None):
         data = measure(args.requests)
         Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         return 0
-    env = bench_run._base_env()
-    OUT.mkdir(parents=True, exist_ok=True)
-    generation = None
-    data_dir = OUT / "sqlite-leads"
-    if not args.measure_only:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        for f in data_dir.glob("fangpin.sqlite3*"):
-            f.unlink()
-        env["FANGPIN_DATA_DIR"] = str(data_dir)
-        generation = bench_run.build(env, args)
-        print(f"  生成用时 {generation['seconds']} 秒（含演示线索）", flush=True)
-    else:
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env, generation = bench_run.county_env(args, "sqlite-leads", "含演示线索")
     out = OUT / f"leads-{os.getpid()}.json"
     try:
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child-measure", "--requests",
@@ -136,9 +124,7 @@ def main(argv=None):
         data = json.loads(out.read_text(encoding="utf-8"))
     finally:
         out.unlink(missing_ok=True)
-        if not args.keep and not args.measure_only:
-            for f in data_dir.glob("fangpin.sqlite3*"):
-                f.unlink()
+        bench_run.drop_county(args, "sqlite-leads")
     data["generation"] = generation
     data["load_average_after"] = bench_run._load()
     stamp = time.strftime("%Y%m%d-%H%M%S")

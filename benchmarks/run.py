@@ -97,15 +97,46 @@ def build(env, args) -> dict:
     return {"households": args.households, "seconds": round(seconds, 1)}
 
 
+def fresh_sqlite_data_dir(name: str) -> Path:
+    """An empty data folder ``benchmarks/out/<name>`` (its SQLite files removed) for a county built anew."""
+    data_dir = OUT / name
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for f in data_dir.glob("fangpin.sqlite3*"):
+        f.unlink()
+    return data_dir
+
+
+def county_env(args, name: str, what: str) -> tuple[dict, dict | None]:
+    """The environment a part's measuring child runs in, and the generation figures.
+
+    Without ``--measure-only``: a fresh SQLite county in ``benchmarks/out/<name>`` built like this
+    script builds its own (``build``), DEBUG off. With it: the configured database (DATABASE_URL /
+    FANGPIN_DATA_DIR), e.g. a county built with ``make demo``, and the static files collected here."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.measure_only:
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        env.setdefault("FANGPIN_STATIC_ROOT", str(OUT / "static"))  # pages with DEBUG off need collected files
+        return env, None
+    env = _base_env()
+    env["FANGPIN_DATA_DIR"] = str(fresh_sqlite_data_dir(name))
+    generation = build(env, args)
+    print(f"  生成用时 {generation['seconds']} 秒（{what}）", flush=True)
+    return env, generation
+
+
+def drop_county(args, name: str) -> None:
+    """Remove the county ``county_env`` built, unless ``--keep`` (or ``--measure-only``: not ours)."""
+    if not getattr(args, "keep", False) and not args.measure_only:
+        for f in (OUT / name).glob("fangpin.sqlite3*"):
+            f.unlink()
+
+
 def run_backend(name: str, args) -> dict:
     env = _base_env()
     OUT.mkdir(parents=True, exist_ok=True)
     dropped = None
     if name == "sqlite":
-        data_dir = OUT / "sqlite"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        for f in data_dir.glob("fangpin.sqlite3*"):
-            f.unlink()
+        data_dir = fresh_sqlite_data_dir("sqlite")
         env["FANGPIN_DATA_DIR"] = str(data_dir)
         where = str(data_dir / "fangpin.sqlite3")
     else:
