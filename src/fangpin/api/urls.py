@@ -9,6 +9,10 @@ from .assistance_plans import router as assistance_plans_router
 from .cases import router as cases_router
 from .declarations import router as declarations_router
 from .errors import install as install_error_handlers
+from .followup_analysis import router as followup_analysis_router
+from .followup_monthly import router as followup_monthly_router
+from .followup_schedule import router as followup_schedule_router
+from .followup_tickets import router as followup_tickets_router
 from .grid import router as grid_router
 from .interop import router as interop_router
 from .leads import router as leads_router
@@ -36,4 +40,8 @@ api.add_router("/", declarations_router)
 api.add_router("/", assistance_catalogue_router)
 api.add_router("/", assistance_plans_router)
 api.add_router("/", assistance_departments_router)
+api.add_router("/", followup_schedule_router)
+api.add_router("/", followup_monthly_router)
+api.add_router("/", followup_tickets_router)
+api.add_router("/", followup_analysis_router)
 install_error_handlers(api)

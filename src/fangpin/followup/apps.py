@@ -26,7 +26,10 @@ class FollowupConfig(AppConfig):
         from fangpin.audit.services import ACTION_LABELS as LABELS
         from fangpin.registry.demo import DEMO_STEPS
 
-        from . import demo, signals  # noqa: F401
+        from . import analysis, colour, demo, members, monthly, schedule, signals, tickets  # noqa: F401
+
+        for module in (schedule, monthly, members, tickets, analysis, colour):
+            module.register()
 
         LABELS.update(ACTION_LABELS)
         if _pending not in PENDING_PROVIDERS:

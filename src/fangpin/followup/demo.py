@@ -51,15 +51,17 @@ def _insert_visits(rows: list[tuple], now) -> None:
 
     ops = connection.ops
     cols = ["household_id", "division_code", "visited_on", "mode", "purpose", "sweep_id", "visitor_id", "visitor_name",
-            "companion_name", "risk_found", "risk_types", "findings", "lead_reference", "recorded_at", "recorded_by_id"]
+            "companion_name", "risk_found", "risk_types", "findings", "lead_reference", "recorded_at", "recorded_by_id",
+            "remote_reason", "basic_needs", "measures_status"]
     marks = ["%s"] * len(cols)
     if connection.vendor == "postgresql":
-        marks[cols.index("risk_types")] = "%s::jsonb"
+        for c in ("risk_types", "basic_needs", "measures_status"):
+            marks[cols.index(c)] = "%s::jsonb"
     sql = (f"INSERT INTO {ops.quote_name(Visit._meta.db_table)} ({', '.join(ops.quote_name(c) for c in cols)}) "
            f"VALUES ({', '.join(marks)})")
     at = ops.adapt_datetimefield_value(now)
     values = [(hid, code, ops.adapt_datefield_value(on), mode, purpose, sweep_id, user.pk if user else None, name, "",
-               risky, json.dumps(risks, ensure_ascii=False), text, "", at, None)
+               risky, json.dumps(risks, ensure_ascii=False), text, "", at, None, "", "{}", "[]")
               for hid, code, on, mode, purpose, sweep_id, user, name, risky, risks, text in rows]
     with connection.cursor() as cursor:
         for i in range(0, len(values), 10000):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_analysis, urls_monthly, urls_schedule, urls_tickets, views
 
 app_name = "followup"
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("screenings/", views.screening_list, name="screening_list"),
     path("screenings/new/", views.screening_new, name="screening_new"),
     path("screenings/<int:pk>/file/", views.screening_file, name="screening_file"),
+    *urls_schedule.urlpatterns,
+    *urls_monthly.urlpatterns,
+    *urls_tickets.urlpatterns,
+    *urls_analysis.urlpatterns,
 ]

@@ -37,6 +37,7 @@ from .forms import (
     TagsForm,
 )
 from .models import MonitoringStatus, Tag
+from .panels import badges_for, panels_for
 from .queries import HouseholdFilters, household_page, search_households
 from .selectors import get_household_for, get_member_for, households_visible_to
 
@@ -54,6 +55,9 @@ def household_list(request):
     except ValueError:
         page_no = 1
     rows, total, page, pages = household_page(request.user, filters, page_no, settings.FANGPIN_PAGE_SIZE)
+    badges = badges_for(request.user, [r["id"] for r in rows])
+    for r in rows:
+        r["badges"] = badges[r["id"]]
     context = {
         "rows": rows,
         "total": total,
@@ -138,6 +142,8 @@ def household_detail(request, pk):
         "household_phone": show_phone(user, household.phone),
         "can_write": user.caps.write_registry,
         "tags": household.tags.all(),
+        "panels": panels_for(user, household),
+        "badges": badges_for(user, [household.pk])[household.pk],
     }
     return render(request, "registry/household_detail.html", context)
 
