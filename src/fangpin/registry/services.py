@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from fangpin import validation
 from fangpin.accounts.masking import show_id_number
-from fangpin.accounts.scoping import require_write_in
+from fangpin.accounts.scoping import require_area, require_write_in
 from fangpin.areas.models import Division, Level
 from fangpin.audit.context import current_source
 from fangpin.audit.services import record
@@ -436,9 +436,16 @@ def clean_income_data(data: dict) -> dict:
 
 @transaction.atomic
 def save_income(actor, household: Household, *, year: int, period: str = IncomePeriod.ANNUAL, month=None,
-                purpose: str = IncomePurpose.REGULAR, data: dict, household_size: int | None = None) -> IncomeRecord:
-    """Create or replace the income record for one period; computes net and per-capita income."""
-    require_write_in(actor, household.division_code)
+                purpose: str = IncomePurpose.REGULAR, data: dict, household_size: int | None = None,
+                capability: str | None = "write_registry") -> IncomeRecord:
+    """Create or replace the income record for one period; computes net and per-capita income.
+
+    ``capability=None``: the calling service has already checked who may store it (the assistance
+    contact's monthly visit, R-TRACK-02); only the area is checked here."""
+    if capability is None:
+        require_area(actor, household.division_code, "该农户不在您的管辖范围内")
+    else:
+        require_write_in(actor, household.division_code, capability)
     errors = Errors()
     year = validation.integer(year, "year", "年度", errors, minimum=2000, maximum=today().year + 1, message="年度无效")
     period = validation.choice(period, "period", "期间", errors, choices=dict(IncomePeriod.choices), message="期间无效")
