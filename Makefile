@@ -106,7 +106,19 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
-test: setup browser-deps lint test-sqlite test-postgres
+# With DATABASE_URL set the SQLite and PostgreSQL suites run side by side (one per core), each with its
+# own data directory; both logs are printed and the target fails if either suite failed or ran nothing.
+test: setup browser-deps lint
+	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-sqlite; exit $$?; fi; \
+	work=$$(mktemp -d); mkdir -p $$work/sqlite $$work/postgres; \
+	FANGPIN_DATA_DIR=$$work/sqlite $(MAKE) --no-print-directory test-sqlite > $$work/sqlite.log 2>&1 & s=$$!; \
+	FANGPIN_DATA_DIR=$$work/postgres $(MAKE) --no-print-directory test-postgres > $$work/postgres.log 2>&1 & p=$$!; \
+	wait $$s; src=$$?; wait $$p; prc=$$?; \
+	echo "===== SQLite suite ====="; cat $$work/sqlite.log; \
+	echo "===== PostgreSQL suite ====="; cat $$work/postgres.log; \
+	rm -rf $$work; \
+	if [ $$src -ne 0 ] || [ $$prc -ne 0 ]; then echo "FAIL: SQLite exit $$src, PostgreSQL exit $$prc"; exit 1; fi; \
+	echo "Both suites passed"
 
 # pytest exits 5 when it collected no tests: that is a failure here, reported as such.
 test-sqlite: setup

@@ -36,3 +36,7 @@ class FollowupConfig(AppConfig):
             PENDING_PROVIDERS.append(_pending)
         if demo.build_followup_demo not in DEMO_STEPS:
             DEMO_STEPS.append(demo.build_followup_demo)
+        from .demo_monthly import build_monthly_demo
+
+        if build_monthly_demo not in DEMO_STEPS:
+            DEMO_STEPS.append(build_monthly_demo)
