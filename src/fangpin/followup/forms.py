@@ -19,7 +19,9 @@ def _date(label):
 class VisitForm(forms.Form):
     visited_on = _date("走访日期")
     mode = forms.ChoiceField(label="走访方式", choices=VisitMode.choices, widget=forms.RadioSelect, required=False)
-    purpose = forms.ChoiceField(label="走访类型", choices=VisitPurpose.choices, required=False)
+    # Monthly visits have their own form (followup:monthly_visit): one door per kind of visit.
+    purpose = forms.ChoiceField(label="走访类型", required=False,
+                                choices=[c for c in VisitPurpose.choices if c[0] != VisitPurpose.MONTHLY])
     companion_name = forms.CharField(label="同行人（可不填）", required=False)
     risk_found = forms.BooleanField(label="发现返贫致贫风险", required=False)
     risk_types = forms.MultipleChoiceField(label="发现的风险类型", required=False, widget=forms.CheckboxSelectMultiple)

@@ -25,7 +25,7 @@ from fangpin.registry import vocab
 from fangpin.registry.models import Household
 from fangpin.validation import Errors, fail, scrub
 
-from . import mustvisit
+from . import mustvisit, schedule
 from .models import DepartmentScreening, Sweep, SweepStatus, Visit, VisitMode, VisitPurpose
 
 # Who records visits: the people who go to households (monthly follow-up visits by assistance contacts
@@ -43,6 +43,7 @@ SCREENING_MAX_BYTES = 20 * 1024 * 1024
 class Result:
     obj: object
     message: str
+    created: bool = True  # False: an idempotent resubmit found the earlier record (nothing changed)
 
 
 def _require(actor, roles, what: str):
@@ -69,6 +70,23 @@ def clean_visit(household: Household, data: dict, today: dt.date) -> dict:
     mode = validation.choice(data.get("mode"), "mode", "走访方式", errors, choices=dict(VisitMode.choices))
     purpose = validation.choice(data.get("purpose") or VisitPurpose.ROUTINE, "purpose", "走访类型", errors,
                                 choices=dict(VisitPurpose.choices))
+    if purpose == VisitPurpose.MONTHLY:
+        errors["purpose"] = "帮扶联系人月访视请使用“月访视”表单录入（收入、措施、三保障、成员变动一并填写）"
+    findings_part = clean_findings(data, errors)
+    sweep = None
+    if purpose == VisitPurpose.SWEEP and visited_on and "purpose" not in errors:
+        sweep = Sweep.objects.filter(division_code=household.division_code[:6], status=SweepStatus.OPEN).first()
+        if sweep is None:
+            errors["purpose"] = "本县当前没有进行中的拉网式排查，请选择其他走访类型"
+        elif not sweep.starts_on <= visited_on <= sweep.ends_on:
+            errors["visited_on"] = (f"走访日期不在“{sweep.name}”的排查期间"
+                                    f"（{sweep.starts_on:%Y-%m-%d}至{sweep.ends_on:%Y-%m-%d}）内")
+    errors.raise_if_any()
+    return {"visited_on": visited_on, "mode": mode, "purpose": purpose, **findings_part, "sweep": sweep}
+
+
+def clean_findings(data: dict, errors: Errors) -> dict:
+    """Companion, findings and the risks found (shared by every kind of visit): errors go into ``errors``."""
     companion = validation.text(data.get("companion_name"), "companion_name", "同行人", errors, required=False,
                                 max_length=40)
     findings = validation.text(data.get("findings"), "findings", "走访情况", errors, required=False,
@@ -89,17 +107,7 @@ def clean_visit(household: Household, data: dict, today: dt.date) -> dict:
         errors["risk_types"] = "发现风险时请至少选择一项风险类型"
     if risk_found and not findings and "findings" not in errors:
         errors["findings"] = "发现风险时请填写走访情况（看到了什么、农户说了什么）"
-    sweep = None
-    if purpose == VisitPurpose.SWEEP and visited_on and "purpose" not in errors:
-        sweep = Sweep.objects.filter(division_code=household.division_code[:6], status=SweepStatus.OPEN).first()
-        if sweep is None:
-            errors["purpose"] = "本县当前没有进行中的拉网式排查，请选择其他走访类型"
-        elif not sweep.starts_on <= visited_on <= sweep.ends_on:
-            errors["visited_on"] = (f"走访日期不在“{sweep.name}”的排查期间"
-                                    f"（{sweep.starts_on:%Y-%m-%d}至{sweep.ends_on:%Y-%m-%d}）内")
-    errors.raise_if_any()
-    return {"visited_on": visited_on, "mode": mode, "purpose": purpose, "companion_name": companion,
-            "findings": findings, "risk_found": risk_found, "risk_types": risks, "sweep": sweep}
+    return {"companion_name": companion, "findings": findings, "risk_found": risk_found, "risk_types": risks}
 
 
 VISIT_FIELDS = ["visited_on", "mode", "purpose", "visitor_name", "companion_name", "risk_found", "risk_types", "findings"]
@@ -134,6 +142,7 @@ def record_visit(actor, household: Household, data: dict, *, today: dt.date | No
         mustvisit.refresh_households([household.pk], as_of=day)
     else:
         mustvisit.note_visit(household.pk, visit.visited_on)
+    schedule.note_visit(visit)
     found = "，发现风险：" + "、".join(visit.risk_types) if visit.risk_found else "，未发现风险"
     message = f"已记录{visit.visited_on:%Y-%m-%d}对户{household.number}的{visit.get_mode_display()}走访{found}"
     return Result(visit, message + (f"；{lead_message}" if lead_message else ""))
