@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 
+from fangpin.accounts.roles import Role
+from fangpin.accounts.scoping import scope_filter
 from fangpin.assistance.models import ContactAssignment, Measure, MeasureStatus, Plan, PlanStatus
 from fangpin.profiles.services import profile_for_county
 
@@ -59,10 +61,13 @@ class Escalation:
         return LEVEL_NONE
 
     def due_before(self, level: int, today: dt.date) -> dt.date:
-        """Items due before this day have reached ``level`` (for a filter on the due-date index)."""
+        """Items due before this day have reached ``level`` (for a filter on the due-date index): an item
+        due exactly ``to_township_days`` days ago has reached the township, as :meth:`level` says."""
         days = {LEVEL_NONE: 0, LEVEL_TOWNSHIP: self.to_township_days,
                 LEVEL_COUNTY: self.to_township_days + self.to_county_days}[level]
-        return today - dt.timedelta(days=days)
+        if days <= 0:
+            return today
+        return today - dt.timedelta(days=days - 1)
 
 
 def _contact_id():
@@ -113,4 +118,118 @@ def overdue_by_household(household_ids, today: dt.date) -> dict[int, list[dict]]
             })
     for items in out.values():
         items.sort(key=lambda i: i["due_on"])
+    return out
+
+
+# --- the overdue lists per user (R-TRACK-04) ----------------------------------------------------------
+#
+# Contacts and grid workers see the items they are responsible for; township staff and village cadres
+# every overdue item of their area (the escalated ones marked); the county office by default only the
+# items escalated to the county. One query per kind, each cut to the page by the due-date indexes.
+
+OWN_ROLES = (Role.ASSISTANCE_CONTACT, Role.GRID_WORKER)
+COUNTY_ROLES = (Role.COUNTY_OFFICE, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.ADMINISTRATOR)
+NO_ONE = "（未确定责任人）"
+
+
+def escalation_for(user) -> Escalation | None:
+    code = user.scope_code or ""
+    return Escalation.for_county(code[:6]) if len(code) >= 6 else None
+
+
+def default_level(user, show_all: bool = False) -> int:
+    """The escalation level a user's list starts from: the county office sees what reached the county."""
+    return LEVEL_COUNTY if user.role in COUNTY_ROLES and not show_all else LEVEL_NONE
+
+
+def querysets_for(user, today: dt.date, *, level: int = LEVEL_NONE, kinds=None) -> dict[str, QuerySet]:
+    """Per kind, the overdue items the user sees (``overdue_querysets`` rows), at least at ``level``."""
+    esc = escalation_for(user)
+    due_before = esc.due_before(level, today) if esc is not None and level else None
+    out = {}
+    for kind, qs in overdue_querysets(today, due_before).items():
+        if kinds and kind not in kinds:
+            continue
+        if user.role in OWN_ROLES:
+            if kind in ("visit", "ticket"):
+                qs = qs.filter(responsible=user)
+            else:
+                mine = ContactAssignment.objects.filter(contact=user, ended_on__isnull=True).values("household_id")
+                qs = qs.filter(household_id__in=mine)
+        else:
+            field = "division_code" if kind in ("visit", "ticket") else "household__division_code"
+            qs = scope_filter(qs, user, field)
+        out[kind] = qs
+    return out
+
+
+def count_for(user, today: dt.date, *, level: int = LEVEL_NONE) -> int:
+    return sum(qs.order_by().count() for qs in querysets_for(user, today, level=level).values())
+
+
+def _names(user_ids) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    ids = {i for i in user_ids if i}
+    return {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)} if ids else {}
+
+
+def overdue_page(user, today: dt.date, *, show_all: bool = False, kind: str = "", page: int = 1,
+                 size: int = 50) -> dict:
+    """One page of the user's overdue items, most overdue first, with the per-person summary.
+
+    Returns ``{"items", "total", "totals" (per kind), "page", "pages", "level", "people"}``; each item
+    ``{"kind", "label", "id", "household_id", "division_code", "due_on", "days", "level", "level_label",
+    "responsible_id", "responsible_name"}``. Households (number, head, badges) are added by the caller's
+    ``decorate_items``."""
+    level = default_level(user, show_all)
+    kinds = [kind] if kind in KIND_LABELS else None
+    qss = querysets_for(user, today, level=level, kinds=kinds)
+    totals = {k: qs.order_by().count() for k, qs in qss.items()}
+    total = sum(totals.values())
+    pages = max(1, (total + size - 1) // size)
+    page = min(max(1, int(page or 1)), pages)
+    take = page * size
+    rows = []
+    for k, qs in qss.items():
+        if totals[k]:
+            rows.extend({**r, "kind": k} for r in qs.order_by("due", "id")[:take])
+    rows.sort(key=lambda r: (r["due"], list(KIND_LABELS).index(r["kind"]), r["id"]))
+    rows = rows[(page - 1) * size: take]
+    people = _summary(qss, totals, today)
+    names = _names([r["responsible_ref"] for r in rows])
+    esc_cache: dict[str, Escalation] = {}
+    items = []
+    for r in rows:
+        county = r["division_code"][:6]
+        esc = esc_cache.get(county) or esc_cache.setdefault(county, Escalation.for_county(county))
+        lvl = esc.level(r["due"], today)
+        items.append({"kind": r["kind"], "label": KIND_LABELS[r["kind"]], "id": r["id"],
+                      "household_id": r["household_id"], "division_code": r["division_code"], "due_on": r["due"],
+                      "days": (today - r["due"]).days, "level": lvl, "level_label": LEVEL_LABELS[lvl],
+                      "responsible_id": r["responsible_ref"],
+                      "responsible_name": names.get(r["responsible_ref"], NO_ONE)})
+    return {"items": items, "total": total, "totals": totals, "page": page, "pages": pages, "level": level,
+            "people": people}
+
+
+def _summary(qss: dict[str, QuerySet], totals: dict[str, int], today: dt.date) -> list[dict]:
+    """Per responsible person: counts by kind and the oldest due date (one GROUP BY per kind)."""
+    people: dict = {}
+    for kind, qs in qss.items():
+        if not totals.get(kind):
+            continue
+        for r in qs.order_by().values("responsible_ref").annotate(n=Count("id"), oldest=Min("due")):
+            entry = people.setdefault(r["responsible_ref"], {"responsible_id": r["responsible_ref"],
+                                                             "counts": dict.fromkeys(KIND_LABELS, 0),
+                                                             "total": 0, "oldest": r["oldest"]})
+            entry["counts"][kind] += r["n"]
+            entry["total"] += r["n"]
+            entry["oldest"] = min(entry["oldest"], r["oldest"])
+    names = _names(people)
+    out = sorted(people.values(), key=lambda e: (e["oldest"], -e["total"]))
+    for e in out:
+        e["name"] = names.get(e["responsible_id"], NO_ONE)
+        e["days"] = (today - e["oldest"]).days
+        e["by_kind"] = [(KIND_LABELS[k], n) for k, n in e["counts"].items() if n]
     return out
