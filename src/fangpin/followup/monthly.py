@@ -323,8 +323,22 @@ def record_monthly_visit(actor, household: Household, data: dict, *, today: dt.d
     return Result(visit, "；".join(parts))
 
 
+def _panel(user, household) -> dict | None:
+    """On the household page, the household's contact gets the month's visit one tap away."""
+    if getattr(user, "pk", None) is None or current_contact_id(household) != user.pk:
+        return None
+    month = month_of(local_today())
+    done = Visit.objects.filter(household_id=household.pk, purpose=VisitPurpose.MONTHLY, month=month).first()
+    last = Visit.objects.filter(household_id=household.pk, purpose=VisitPurpose.MONTHLY).order_by("-month").first()
+    return {"title": "月访视", "template": "followup/monthly/_visit_panel.html", "order": 30,
+            "context": {"household_pk": household.pk, "month": month, "done": done, "last": last}}
+
+
 def register() -> None:
     """Hook this module into the pages (pending actions, household panels and badges, audit labels)."""
     from fangpin.audit.services import ACTION_LABELS as LABELS
+    from fangpin.registry.panels import HOUSEHOLD_PANELS
 
     LABELS.update(ACTION_LABELS)
+    if _panel not in HOUSEHOLD_PANELS:
+        HOUSEHOLD_PANELS.append(_panel)

@@ -27,7 +27,7 @@ from fangpin.registry.selectors import get_household_for
 from fangpin.validation import scrub
 from fangpin.web import apply_errors, profiles_for_user, web_source
 
-from . import forms, services
+from . import forms, members, services
 from .models import SweepStatus
 from .selectors import (
     current_quarter,
@@ -167,7 +167,19 @@ def visit_list(request):
 def visit_detail(request, pk):
     visit = get_visit_for(request.user, pk)
     visit.findings_shown = mask_text(request.user, visit.findings)
-    return render(request, "followup/visit_detail.html", {"visit": visit})
+    ctx = {"visit": visit}
+    if visit.purpose == "monthly":  # the monthly visit's sections (R-TRACK-02)
+        from .monthly import BASIC_NEEDS, EFFECTS
+
+        needs = visit.basic_needs or {}
+        ctx["needs"] = [(label, needs.get(code)) for code, label in BASIC_NEEDS]
+        ctx["needs_note"] = mask_text(request.user, needs.get("note", ""))
+        ctx["measures"] = [{**m, "effect_label": EFFECTS.get(m.get("effect"), "—"),
+                            "note": mask_text(request.user, m.get("note", ""))} for m in visit.measures_status or []]
+        ctx["changes"] = [{"pk": c.pk, "text": members.describe(request.user, c), "status": c.get_status_display()}
+                          for c in visit.member_changes.select_related("member")]
+        ctx["income"] = visit.income_record
+    return render(request, "followup/visit_detail.html", ctx)
 
 
 # --- sweeps ---------------------------------------------------------------------------------------------
