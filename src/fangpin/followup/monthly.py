@@ -29,7 +29,7 @@ from fangpin.policy.profiles import ProfileError
 from fangpin.profiles.services import profile_for_county
 from fangpin.profiles.services import today as local_today
 from fangpin.registry import services as registry
-from fangpin.registry.models import HousingGrade, Household, IncomePeriod, IncomePurpose, MonitoringStatus
+from fangpin.registry.models import Household, HousingGrade, IncomePeriod, IncomePurpose, MonitoringStatus
 from fangpin.validation import Errors, fail, scrub
 
 from . import members, mustvisit, schedule, tickets

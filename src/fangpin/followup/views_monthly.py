@@ -33,10 +33,10 @@ from fangpin.web import web_source
 from . import members, monthly
 from .models import (
     JOINING_KINDS,
+    REMOTE_MODES,
     MemberChange,
     MemberChangeKind,
     MemberChangeStatus,
-    REMOTE_MODES,
     TicketDifficulty,
     Visit,
     VisitMode,
