@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.urls import reverse
 
 from fangpin.accounts.roles import Role
 from fangpin.assistance.models import ContactAssignment, Measure
@@ -124,3 +125,10 @@ def test_member_change_pages_verify_and_reject_R_TRACK_02(households, personas, 
     assert "不能再次核实或驳回" in r.content.decode()
     # another village cannot see it
     assert login(personas["cadre_b"]).get(f"/visits/member-changes/{change.pk}/").status_code == 404
+
+
+def test_contact_finds_the_form_from_my_households_and_visit_list_R_TRACK_02(setup, personas, login):
+    client = login(personas["contact"])
+    url = f"/visits/household/{setup['h'].pk}/monthly/"
+    assert url in client.get(reverse("assistance:my_households")).content.decode()
+    assert reverse("assistance:my_households") in client.get("/visits/records/").content.decode()

@@ -107,7 +107,18 @@ def must_visit_list(request):
         "overdue_only": overdue_only, "overdue_count": overdue_count, "query": query, "last_run": last_run,
         "interval": profiles[0].param("grid.visit_interval_days") if len(profiles) == 1 else None,
         "can_visit": user.role in services.VISIT_ROLES, "can_lead": services.can_raise_lead(user), "today": day,
+        "my_households": _contact_households(user, [e.household_id for e in entries]),
     })
+
+
+def _contact_households(user, ids) -> set:
+    """Of these households, those whose current assistance contact is ``user`` (one query; monthly visit links)."""
+    if user.role not in (Role.ASSISTANCE_CONTACT, Role.TOWNSHIP_STAFF) or not ids:
+        return set()
+    from fangpin.assistance.models import ContactAssignment
+
+    return set(ContactAssignment.objects.filter(contact=user, ended_on__isnull=True, household_id__in=ids)
+               .values_list("household_id", flat=True))
 
 
 # --- visits ---------------------------------------------------------------------------------------------
@@ -160,7 +171,8 @@ def visit_list(request):
         v.findings_shown = mask_text(user, v.findings)
     query = {k: v for k, v in {"division": division, "risk": params.get("risk", "")}.items() if v}
     return render(request, "followup/visit_list.html", {"visits": items, "total": total, "page": page,
-                                                        "pages": pages, "query": query})
+                                                        "pages": pages, "query": query,
+                                                        "is_contact": user.role == Role.ASSISTANCE_CONTACT})
 
 
 @login_required
