@@ -82,18 +82,18 @@ def overdue_querysets(today: dt.date, due_before: dt.date | None = None) -> dict
     ``division_code`` (a field or an alias of each row; for plans and measures filter on
     ``household__division_code`` for the index)."""
     before = min(today, due_before) if due_before else today
-    visits = (VisitSchedule.objects.filter(done_on__isnull=True, due_on__lt=before)
+    visits = (VisitSchedule.objects.order_by().filter(done_on__isnull=True, due_on__lt=before)
               .values("id", "household_id", "division_code", due=F("due_on"), responsible_ref=F("responsible_id")))
-    tickets = (Ticket.objects.filter(status=TicketStatus.OPEN, due_on__lt=before)
+    tickets = (Ticket.objects.order_by().filter(status=TicketStatus.OPEN, due_on__lt=before)
                .values("id", "household_id", "division_code", due=F("due_on"), responsible_ref=F("responsible_id")))
-    plans = (Plan.objects.filter(status__in=OPEN_PLAN, due_on__lt=before)
+    plans = (Plan.objects.order_by().filter(status__in=OPEN_PLAN, due_on__lt=before)
              .annotate(scope_code=F("household__division_code"), responsible_ref=_contact_id())
              .values("id", "household_id", "responsible_ref", division_code=F("scope_code"), due=F("due_on")))
-    entries = (Plan.objects.filter(status=PlanStatus.APPROVED, entered_on__isnull=True, entry_due_on__lt=before)
+    entries = (Plan.objects.order_by().filter(status=PlanStatus.APPROVED, entered_on__isnull=True, entry_due_on__lt=before)
                .annotate(scope_code=F("household__division_code"), responsible_ref=_contact_id())
                .values("id", "household_id", "responsible_ref", division_code=F("scope_code"),
                        due=F("entry_due_on")))
-    measures = (Measure.objects.filter(plan__status=PlanStatus.APPROVED, status=MeasureStatus.PLANNED,
+    measures = (Measure.objects.order_by().filter(plan__status=PlanStatus.APPROVED, status=MeasureStatus.PLANNED,
                                        due_on__lt=before)
                 .annotate(scope_code=F("household__division_code"), responsible_ref=_contact_id())
                 .values("id", "household_id", "responsible_ref", division_code=F("scope_code"), due=F("due_on")))
@@ -185,7 +185,7 @@ def overdue_page(user, today: dt.date, *, show_all: bool = False, kind: str = ""
     level = default_level(user, show_all)
     kinds = [kind] if kind in KIND_LABELS else None
     qss = querysets_for(user, today, level=level, kinds=kinds)
-    totals = {k: qs.order_by().count() for k, qs in qss.items()}
+    people, totals = _summary(qss, today)  # the per-person GROUP BY gives the totals per kind too
     total = sum(totals.values())
     pages = max(1, (total + size - 1) // size)
     page = min(max(1, int(page or 1)), pages)
@@ -196,8 +196,9 @@ def overdue_page(user, today: dt.date, *, show_all: bool = False, kind: str = ""
             rows.extend({**r, "kind": k} for r in qs.order_by("due", "id")[:take])
     rows.sort(key=lambda r: (r["due"], list(KIND_LABELS).index(r["kind"]), r["id"]))
     rows = rows[(page - 1) * size: take]
-    people = _summary(qss, totals, today)
-    names = _names([r["responsible_ref"] for r in rows])
+    names = _names([*(r["responsible_ref"] for r in rows), *(p["responsible_id"] for p in people)])
+    for p in people:
+        p["name"] = names.get(p["responsible_id"], NO_ONE)
     esc_cache: dict[str, Escalation] = {}
     items = []
     for r in rows:
@@ -213,23 +214,22 @@ def overdue_page(user, today: dt.date, *, show_all: bool = False, kind: str = ""
             "people": people}
 
 
-def _summary(qss: dict[str, QuerySet], totals: dict[str, int], today: dt.date) -> list[dict]:
-    """Per responsible person: counts by kind and the oldest due date (one GROUP BY per kind)."""
+def _summary(qss: dict[str, QuerySet], today: dt.date) -> tuple[list[dict], dict[str, int]]:
+    """Per responsible person: counts by kind and the oldest due date (one GROUP BY per kind); and the
+    number of items per kind."""
     people: dict = {}
+    totals = dict.fromkeys(qss, 0)
     for kind, qs in qss.items():
-        if not totals.get(kind):
-            continue
         for r in qs.order_by().values("responsible_ref").annotate(n=Count("id"), oldest=Min("due")):
+            totals[kind] += r["n"]
             entry = people.setdefault(r["responsible_ref"], {"responsible_id": r["responsible_ref"],
                                                              "counts": dict.fromkeys(KIND_LABELS, 0),
                                                              "total": 0, "oldest": r["oldest"]})
             entry["counts"][kind] += r["n"]
             entry["total"] += r["n"]
             entry["oldest"] = min(entry["oldest"], r["oldest"])
-    names = _names(people)
     out = sorted(people.values(), key=lambda e: (e["oldest"], -e["total"]))
     for e in out:
-        e["name"] = names.get(e["responsible_id"], NO_ONE)
         e["days"] = (today - e["oldest"]).days
         e["by_kind"] = [(KIND_LABELS[k], n) for k, n in e["counts"].items() if n]
-    return out
+    return out, totals
