@@ -31,6 +31,7 @@ from fangpin.assistance.models import Measure, MeasureSource
 from fangpin.assistance.national import classify_national
 from fangpin.audit.context import current_source
 from fangpin.audit.models import Event
+from fangpin.followup.tickets import open_from_registry
 from fangpin.registry.bulk import BulkWriter, reserve_ids
 from fangpin.registry.divisions import create_division
 from fangpin.registry.models import Household, IncomeRecord, Member, MemberMove
@@ -97,12 +98,15 @@ def apply_plan(plan: Plan, *, actor, profile, progress: Callable[[int, str], Non
         _write_measures(plan, hkey_to_id, now)
         progress(85, "写入操作留痕")
         count = _write_events(plan, hkey_to_id, actor, source, staged_events.result(), new_events, sole)
+    # Every basic-needs or water problem the data shows becomes a ticket with its deadline (R-TRACK-05).
+    progress(95, "登记问题清零台账")
+    tickets = open_from_registry(actor, county_code or profile.county_code, source="import", source_ref=source[1])
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA cache_size=-65536")
             if mmap_size is not None:
                 cur.execute(f"PRAGMA mmap_size={int(mmap_size)}")
-    return {"events": count}
+    return {"events": count, "tickets": tickets}
 
 
 def _sole_county(county_code: str) -> bool:
