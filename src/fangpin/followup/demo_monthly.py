@@ -130,11 +130,14 @@ def build_monthly_demo(county, as_of: dt.date, seed: int) -> None:
     visits, incomes = [], []
     for month in months:
         last_day = min(_month_end(month), as_of)
-        for hid, code, contact_id, per_capita in rows:
+        for i, (hid, code, contact_id, per_capita) in enumerate(rows):
             if month == this_month:
                 if contact_id == demo_contact or rng.random() > share_now:
                     continue
-            elif rng.random() < (MISSED_LAST if month == months[-2] else MISSED_OLD):
+            elif month == months[-2]:
+                if i % round(1 / MISSED_LAST) == 0:  # every 17th household or so: overdue now
+                    continue
+            elif rng.random() < MISSED_OLD:
                 continue
             day = month + dt.timedelta(days=rng.randint(0, (last_day - month).days))
             mode, reason = (VisitMode.HOME, "") if rng.random() < 0.88 else rng.choice(REMOTE)
