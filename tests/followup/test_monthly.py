@@ -245,3 +245,15 @@ def test_the_general_visit_form_refuses_monthly_purpose_R_TRACK_02(households, p
                               {"visited_on": DAY.isoformat(), "mode": "home", "purpose": "monthly"}, today=DAY)
     assert "月访视" in exc.value.message_dict["purpose"][0]
     assert not Visit.objects.exists()
+
+
+def test_the_same_person_twice_in_one_visit_refused_R_TRACK_02(setup):
+    s = setup
+    head = s["h"].members.get(relation="户主")
+    rows = [{"kind": "death", "member": head.pk, "happened_on": "2026-11-10"},
+            {"kind": "move_out", "member": head.pk, "happened_on": "2026-11-11"}]
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        monthly.record_monthly_visit(s["contact"], s["h"], form(member_changes=rows), today=DAY)
+    assert "同一人填写了两条变动" in exc.value.message_dict["member_changes[1].member"][0]
+    assert counts() == before

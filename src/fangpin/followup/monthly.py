@@ -184,15 +184,21 @@ def _clean_changes(actor, household, raw, day, errors: Errors) -> list[dict]:
     if not isinstance(raw, list | tuple):
         errors["member_changes"] = "家庭成员变动应为列表"
         return []
-    out = []
+    out, seen = [], set()
     for i, item in enumerate(raw):
         item = item if isinstance(item, dict) else {}
         if all(validation.is_empty(v) for v in item.values()):
             continue  # an empty row of the form
+        prefix = f"member_changes[{i}]."
         try:
-            members.clean_proposal(actor, household, item, day, prefix=f"member_changes[{i}].")
+            clean = members.clean_proposal(actor, household, item, day, prefix=prefix)
         except ValidationError as exc:
             errors.absorb(exc)
+        else:
+            who = ("member", clean["member"].pk) if clean["member"] else ("id", clean["data"].get("id_number"))
+            if who in seen:
+                errors[prefix + ("member" if who[0] == "member" else "id_number")] = "同一人填写了两条变动"
+            seen.add(who)
         out.append(item)
     return out
 
