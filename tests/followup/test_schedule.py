@@ -254,3 +254,20 @@ def test_command_generates_every_county_R_TRACK_01(world):
 
     with pytest.raises(CommandError):
         call_command("generate_visit_schedules", "--month", "March", stdout=io.StringIO())
+
+
+def test_schedule_filters_and_generate_api_R_TRACK_01(world, personas, login, in_march, county):
+    visit(world["a2"], dt.date(2026, 3, 5), visitor=world["contact"])
+    schedule.generate("340621", MARCH, today=MID_MARCH)
+    client = login(personas["township_officer"])
+    done = client.get("/api/followup/schedule?month=2026-03&status=done").json()
+    assert [i["household_id"] for i in done["items"]] == [world["a2"].pk]
+    pending = client.get("/api/followup/schedule?month=2026-03&status=pending&village=340621100201").json()
+    assert [i["household_id"] for i in pending["items"]] == [world["a3"].pk]
+    # A village outside the user's area is ignored (never a hint that it exists): the user's own rows.
+    outside = client.get("/api/followup/schedule?month=2026-03&village=340621102201").json()
+    assert {i["household_id"] for i in outside["items"]} == {world["a2"].pk, world["a3"].pk}
+    assert client.post("/api/followup/schedule/generate").status_code == 403
+    assert VisitSchedule.objects.count() == 3
+    ok = login(personas["county_officer"]).post("/api/followup/schedule/generate")
+    assert ok.status_code == 200 and ok.json()["total"] == 3

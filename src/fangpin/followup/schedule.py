@@ -184,8 +184,10 @@ def _generate_kind(cursor, kind: str, county: str, month: dt.date, due: dt.date,
     cursor.execute(
         f"UPDATE {t['s']} SET visits_done = {n}, last_visited_on = {last}, done_on = {done} "
         f"WHERE month = %s AND kind = %s AND division_code >= %s AND division_code < %s "
+        # Rows never visited with no visit in the month are passed over after one index probe.
+        f"AND (visits_done > 0 OR last_visited_on IS NOT NULL OR EXISTS (SELECT 1 {where})) "
         f"AND (visits_done <> {n} OR last_visited_on {d} {last} OR done_on {d} {done})",
-        [*set_params, day(month), kind, lo, hi, *set_params])
+        [*set_params, day(month), kind, lo, hi, *span, *set_params])
     counts["updated"] += max(cursor.rowcount, 0)
     if kind == ScheduleKind.CONTACT:
         # The month's monthly visits point at the row they count for.
