@@ -138,7 +138,7 @@ def propose(actor, household: Household, data: dict, *, visit=None, today: dt.da
 
 def _locked(actor, change: MemberChange, what: str) -> MemberChange:
     require_role(actor, DECIDE_ROLES, what, WHY)
-    change = MemberChange.objects.select_for_update().select_related("household", "member").get(pk=change.pk)
+    change = MemberChange.objects.select_for_update(of=("self",)).select_related("household", "member").get(pk=change.pk)
     require_area(actor, change.division_code, "该变动不在您的管辖范围内")
     if change.status != MemberChangeStatus.PROPOSED:
         when = f"于{timezone.localtime(change.verified_at):%Y-%m-%d}" if change.verified_at else ""
