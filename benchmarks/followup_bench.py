@@ -8,8 +8,9 @@
 whose assistance step names a contact for every monitored household, 2–3 % of the county); (b) in a child
 process with ``DJANGO_DEBUG=0``:
 
-- ``schedule.generate`` for the whole county and this month (``--runs`` times: the first run creates the
-  rows, the next ones are the idempotent daily run), seconds and statements;
+- ``schedule.generate`` for the whole county and this month (``--runs`` times: this month's rows the demo
+  made are removed first, so the first run creates them all, the next ones are the idempotent daily run),
+  seconds and statements;
 - the two months before generated too and ``--tickets`` open problem tickets past their deadline added,
   so that a few thousand items are overdue at every escalation level;
 - the overdue lists through the functions the page and the API use (``overdue.overdue_page`` and
@@ -161,6 +162,10 @@ def measure(requests: int, runs: int, tickets: int, seed: int) -> dict:
     with_contact = ContactAssignment.objects.filter(ended_on__isnull=True).count()
     print(f"  {households} 户，监测对象 {monitored} 户，有帮扶联系人 {with_contact} 户", flush=True)
 
+    # The demo's follow-up step may have made this month's rows already: remove them, so that the first
+    # run creates the county's month from nothing and the next ones are the nightly re-run.
+    removed, _ = VisitSchedule.objects.filter(division_code__startswith=county.code, month=today.replace(day=1)).delete()
+    print(f"  删除演示数据中本月已有的访视计划 {removed} 条", flush=True)
     generated = []
     for i in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
