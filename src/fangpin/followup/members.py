@@ -84,8 +84,9 @@ def clean_proposal(actor, household: Household, data: dict, today: dt.date, *, p
         elif pending.filter(member=member).exists():
             errors["member"] = f"{member.name}已有一条待核实的变动，请等村里核实后再提"
     elif kind in JOINING_KINDS:
-        fields = {f: data.get(f) for f in ("name", "id_number", "sex", "birth_date", "relation", *OPTIONAL_FIELDS)
-                  if not validation.is_empty(data.get(f))}
+        # Text for the registry's checks, whatever JSON type came in (a number, a list …).
+        fields = {f: str(data.get(f)).strip() for f in ("name", "id_number", "sex", "birth_date", "relation",
+                                                       *OPTIONAL_FIELDS) if not validation.is_empty(data.get(f))}
         try:
             person = registry.clean_member_data(fields, household, actor=actor)
         except ValidationError as exc:

@@ -105,6 +105,18 @@ def _change_rows(posted: list[dict], errors: dict) -> list[dict]:
     return rows
 
 
+SHOWN = {"visited_on", "mode", "remote_reason", "findings", "risk_types", "raise_lead", "idempotency_key", "income",
+         "basic_needs.housing", "basic_needs.note", *(f"basic_needs.{c}" for c, _ in monthly.BASIC_NEEDS),
+         *(f"income.{f}" for f in income_rules.INCOME_FIELDS)}
+SHOWN_ROW = re.compile(r"^(measures\[\d+\]\.(measure|in_place|effect|note)|member_changes\[\d+\]\."
+                       r"(kind|member|name|id_number|relation|happened_on|sex|birth_date))$")
+
+
+def _shown_by_field(key: str) -> bool:
+    """Whether the page shows this error beside a field (the others go on top of the form)."""
+    return key in SHOWN or bool(SHOWN_ROW.match(key))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def monthly_visit(request, pk):
@@ -133,7 +145,7 @@ def monthly_visit(request, pk):
     earlier = Visit.objects.filter(household=household, purpose=VisitPurpose.MONTHLY).order_by("-month").first()
     return render(request, "followup/monthly/visit_form.html", {
         "household": household, "row": household_rows(user, [household])[0], "values": values, "errors": errors,
-        "general_errors": [v for k, v in errors.items() if k in ("__all__", "income", "measures", "member_changes")],
+        "general_errors": [v for k, v in errors.items() if not _shown_by_field(k)],
         "income_rows": _income_rows(values.get("income") or {}, errors),
         "needs_rows": _needs_rows(values.get("basic_needs") or {}, errors),
         "housing": (values.get("basic_needs") or {}).get("housing", ""), "housing_grades": HousingGrade.choices,
