@@ -60,8 +60,8 @@ def test_every_unit_runs_an_existing_command_as_the_service_user_R_OPS_01():
     commands = get_commands()
     env_file = _env_example()
     units = sorted(p.name for p in DEPLOY.glob("fangpin-*.service"))
-    assert units == ["fangpin-backup.service", "fangpin-mustvisit.service", "fangpin-sweep.service", "fangpin-web.service",
-                     "fangpin-worker.service"]
+    assert units == ["fangpin-backup.service", "fangpin-mustvisit.service", "fangpin-schedule.service",
+                     "fangpin-sweep.service", "fangpin-web.service", "fangpin-worker.service"]
     for name in units:
         service = _unit(name)["Service"]
         assert service["User"] == "fangpin" and service["EnvironmentFile"] == "/etc/fangpin/fangpin.env"
@@ -73,7 +73,7 @@ def test_every_unit_runs_an_existing_command_as_the_service_user_R_OPS_01():
             assert argv[1:3] == ["-m", "fangpin.manage"] and argv[3] in commands, argv
     assert _unit("fangpin-worker.service")["Service"]["Restart"] == "always"
     assert env_file["FANGPIN_BACKUP_DIR"] in _unit("fangpin-backup.service")["Service"]["ReadWritePaths"].split()
-    for timer in ("fangpin-backup.timer", "fangpin-mustvisit.timer", "fangpin-sweep.timer"):
+    for timer in ("fangpin-backup.timer", "fangpin-mustvisit.timer", "fangpin-schedule.timer", "fangpin-sweep.timer"):
         assert (DEPLOY / timer.replace(".timer", ".service")).exists() and "Timer" in _unit(timer)
 
 
