@@ -254,3 +254,25 @@ def test_the_same_person_twice_in_one_visit_refused_R_TRACK_02(setup):
         monthly.record_monthly_visit(s["contact"], s["h"], form(member_changes=rows), today=DAY)
     assert "同一人填写了两条变动" in exc.value.message_dict["member_changes[1].member"][0]
     assert counts() == before
+
+
+def test_a_refusal_after_the_visit_row_leaves_nothing_behind_R_TRACK_02(setup, monkeypatch):
+    """A later step (the tickets' door) refusing rolls back the visit, the income record and the proposals."""
+    s = setup
+
+    def refuse(*args, **kwargs):
+        raise ValidationError({"problems": "第1项问题的问题描述不能为空"})
+
+    monkeypatch.setattr(tickets, "open_from_findings", refuse)
+    bn = {**form()["basic_needs"], "water": False, "note": "自来水停供"}
+    baby = {"kind": "birth", "name": "蔡小雨", "id_number": id_number(dt.date(2026, 10, 2), False),
+            "relation": "之女", "happened_on": "2026-10-02"}
+    before = counts()
+    with pytest.raises(ValidationError):
+        monthly.record_monthly_visit(s["contact"], s["h"], form(basic_needs=bn, member_changes=[baby]), today=DAY,
+                                     idempotency_key="rollback-1")
+    assert counts() == before
+    # the same form can be sent again once the problem is fixed: the key was not used up
+    monkeypatch.undo()
+    assert monthly.record_monthly_visit(s["contact"], s["h"], form(basic_needs=bn), today=DAY,
+                                        idempotency_key="rollback-1").created

@@ -11,6 +11,7 @@ from fangpin.assistance.models import ContactAssignment, Measure
 from fangpin.followup.models import MemberChange, Visit
 from fangpin.profiles.services import today
 from fangpin.registry.models import IncomeRecord
+from tests.apischema import call_as, run_settings, schema
 from tests.factories import id_number, user
 
 J = "application/json"
@@ -98,3 +99,23 @@ def test_api_member_changes_propose_verify_reject_R_TRACK_02(households, persona
     r = login(personas["cadre_b"]).post(f"/api/followup/member-changes/{change['id']}/reject", {"note": "x"},
                                         content_type=J)
     assert r.status_code == 404
+
+
+# --- generated requests (schemathesis) never cause a server error -----------------------------------
+
+
+@pytest.fixture
+def monthly_world(setup, households, personas):
+    from fangpin.followup import members, monthly
+
+    born = today() - dt.timedelta(days=15)
+    monthly.record_monthly_visit(personas["contact"], setup["h"], body(setup["h"]), idempotency_key="schema-key-1")
+    members.propose(personas["contact"], households["a1"], {"kind": "birth", "name": "蔡小雨", "relation": "之女",
+                                                            "id_number": id_number(born, False),
+                                                            "happened_on": born.isoformat()})
+
+
+@schema.include(path_regex="monthly-visits|member-changes").parametrize()
+@run_settings(max_examples=25)
+def test_no_generated_request_causes_a_server_error_R_TRACK_02(case, officer_session, monthly_world):
+    call_as(case, officer_session)
