@@ -203,7 +203,7 @@ def _member_changes(rows, as_of: dt.date, rng: random.Random, demo_contact) -> N
             birth = visit.visited_on - dt.timedelta(days=rng.randint(5, 25))
             data = {"name": "蔡小" + "雨晨浩然子涵"[i % 6], "id_number": make_id_number(visit.division_code[:6], birth,
                                                                                  900 + i, i % 2 == 0),
-                    "sex": "男" if i % 2 == 0 else "女", "birth_date": birth.isoformat(), "relation": "之孙" if i % 2 == 0 else "之孙女"}
+                    "sex": "男" if i % 2 == 0 else "女", "birth_date": birth.isoformat(), "relation": "之孙子" if i % 2 == 0 else "之孙女"}
         else:
             member = members.get(hid)
             if member is None:
