@@ -89,3 +89,15 @@ def test_api_colour_and_404_outside_area_risk_colour(households, personas, login
     body = client.get(f"/api/followup/households/{households['a2'].pk}/colour").json()
     assert body["colour"] == "yellow" and body["label"] == "黄" and body["reasons"] == ["监测对象，风险未消除"]
     assert client.get(f"/api/followup/households/{households['c1'].pk}/colour").status_code == 404
+
+
+def test_badge_on_plan_list_and_my_households_risk_colour(households, personas, login):
+    from fangpin.assistance.models import ContactAssignment, Plan
+
+    a2 = households["a2"]
+    Plan.objects.create(household=a2, started_on=dt.date(2026, 11, 1), due_on=dt.date(2026, 11, 30))
+    ContactAssignment.objects.create(household=a2, contact=personas["contact"], assigned_on=dt.date(2026, 3, 1))
+    plans_page = login(personas["township_officer"]).get("/assistance/plans/").content.decode()
+    assert a2.number in plans_page and "colour-" in plans_page
+    mine = login(personas["contact"]).get("/assistance/my-households/").content.decode()
+    assert a2.number in mine and "colour-" in mine

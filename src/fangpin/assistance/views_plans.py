@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangpin.accounts.masking import mask_text
 from fangpin.accounts.roles import Role
 from fangpin.profiles.services import profile_for_county, today
+from fangpin.registry.panels import badges_for
 from fangpin.registry.queries import paginate
 from fangpin.registry.selectors import get_household_for
 from fangpin.validation import scrub
@@ -254,7 +255,9 @@ def plan_list(request):
     if overdue:
         qs = qs.filter(status__in=plans.OPEN_PLAN, due_on__lt=day)
     items, total, page, pages = paginate(qs.order_by("due_on", "pk"), request.GET.get("page", 1), 50)
+    badges = badges_for(user, [p.household_id for p in items])
     for p in items:
+        p.badges = badges[p.household_id]
         p.overdue = bool(p.status in plans.OPEN_PLAN and p.due_on and p.due_on < day)
         p.remaining = plans.remaining_text(p.due_on, day) if p.status in plans.OPEN_PLAN else ""
     return render(request, "assistance/plans/plan_list.html", {
@@ -276,9 +279,10 @@ def my_households(request):
     open_plans = {p.household_id: p for p in plans.plans_visible_to(user).filter(
         household__in=households).exclude(status=PlanStatus.CLOSED)}
     rows = []
+    badges = badges_for(user, [h.pk for h in households])
     for h in households:
         p = open_plans.get(h.pk)
-        rows.append({"h": h, "plan": p, "remaining": plans.remaining_text(p.due_on, day)
+        rows.append({"h": h, "plan": p, "badges": badges[h.pk], "remaining": plans.remaining_text(p.due_on, day)
                      if p and p.status in plans.OPEN_PLAN else ""})
     return render(request, "assistance/plans/my_households.html", {
         "rows": rows, "is_contact": user.role in contacts.CONTACT_ROLES,
