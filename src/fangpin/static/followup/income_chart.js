@@ -22,10 +22,18 @@
       annualPoints.push([months[i], a.per_capita]);
       if (a.line) { annualLine.push([months[i], a.line]); }
     });
-    var chart = echarts.init(holder, null, { renderer: "svg" });
+    var chart = echarts.init(holder);
     chart.setOption({
       animation: false,
-      tooltip: { trigger: "axis" },
+      // Plain-text tooltip: the default markers are inline-styled HTML, which the policy refuses.
+      tooltip: { trigger: "axis", formatter: function (items) {
+        var lines = [items.length ? items[0].axisValue : ""];
+        items.forEach(function (it) {
+          var v = Array.isArray(it.value) ? it.value[1] : it.value;
+          if (v !== null && v !== undefined) { lines.push(it.seriesName + "：" + v + " 元"); }
+        });
+        return lines.join("<br>");
+      } },
       legend: { top: 0, textStyle: { fontSize: 11 } },
       grid: { left: 48, right: 48, top: 40, bottom: 28 },
       xAxis: { type: "category", data: months },
