@@ -58,6 +58,7 @@ def test_the_phone_form_records_once_per_key_R_TRACK_02(setup, personas, login):
     assert visit.income_total == 3200 and visit.measures_status[0]["effect"] == "fair"
     r = client.post(url, data)  # the network dropped after the first submit: sent again
     assert r.status_code == 302 and Visit.objects.count() == 1 and IncomeRecord.objects.count() == 1
+    assert "的月访视已于" in client.get(url).content.decode()  # the form says this month is done
     detail = client.get(f"/visits/records/{visit.pk}/").content.decode()
     assert "当月家庭纯收入" in detail and "3200" in detail
 

@@ -143,6 +143,7 @@ def monthly_visit(request, pk):
     measures = list(monthly.open_measures(household))
     active = list(household.members.filter(active=True).order_by("relation_order", "pk"))
     earlier = Visit.objects.filter(household=household, purpose=VisitPurpose.MONTHLY).order_by("-month").first()
+    done = earlier if earlier is not None and earlier.month == monthly.month_of(day) else None
     return render(request, "followup/monthly/visit_form.html", {
         "household": household, "row": household_rows(user, [household])[0], "values": values, "errors": errors,
         "general_errors": [v for k, v in errors.items() if not _shown_by_field(k)],
@@ -157,7 +158,7 @@ def monthly_visit(request, pk):
         "change_kinds": MemberChangeKind.choices, "active_members": active,
         "relations": vocab.values("relation"), "modes": VisitMode.choices,
         "remote_modes": sorted(REMOTE_MODES), "risk_choices": vocab.values("risk_type"),
-        "can_lead": user.role in _lead_roles(), "earlier": earlier,
+        "can_lead": user.role in _lead_roles(), "earlier": earlier, "done": done,
         "month_label": f"{day:%Y年%m月}", "storage_key": f"fangpin-monthly-{household.pk}-{day:%Y-%m}",
         "today": day,
     })
