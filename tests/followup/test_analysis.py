@@ -14,6 +14,7 @@ from fangpin.assistance.models import ContactAssignment, Measure
 from fangpin.audit.models import Event
 from fangpin.followup import analysis
 from fangpin.followup.models import Meeting, MeetingKind, Ticket, Visit, VisitSchedule
+from fangpin.profiles.services import today
 from fangpin.registry.models import IncomeRecord
 from tests.factories import household
 
@@ -67,6 +68,10 @@ def scene(households, personas):
     income(a2, 2026, month=9, net="1800")
     income(a2, 2026, month=10, net="2100")
     income(a2, 2025, net="24000")
+    # Records within the pages' own window (they read the real today): last month and last year.
+    last_month = today().replace(day=1) - dt.timedelta(days=1)
+    income(a2, last_month.year, month=last_month.month, net="2000", purpose="elimination")
+    income(a2, today().year - 1, net="23000", purpose="elimination")
     a1 = households["a1"]  # not monitored, but an open ticket: on the list too
     Ticket.objects.create(household=a1, division_code=a1.division_code, dimension="water", description="饮水不稳定",
                           source="visit", opened_on=dt.date(2026, 11, 1), due_on=dt.date(2026, 11, 16),
@@ -298,7 +303,7 @@ def test_api_material_meetings_income_series_R_TRACK_03(scene, personas, login, 
     assert body["kind"] == "township_dispatch" and body["households"] == 2
     assert client.get(f"/api/followup/analysis?division={county['t2'].code}").status_code == 404
     series = client.get(f"/api/followup/households/{scene['a2'].pk}/income-series").json()
-    assert len(series["months"]) == 12 and series["annual"][0]["year"] == 2025
+    assert len(series["months"]) == 12 and any(a["year"] == today().year - 1 for a in series["annual"])
     assert client.get(f"/api/followup/households/{scene['c1'].pk}/income-series").status_code == 404
     made = client.post("/api/followup/meetings", {"division": county["t1"].code, "held_on": "2026-11-18",
                                                   "attendees": "孙站长", "conclusions": "本月调度"},
@@ -316,3 +321,25 @@ def test_api_material_meetings_income_series_R_TRACK_03(scene, personas, login, 
     listing = login(personas["township_officer"]).get("/api/followup/meetings").json()
     assert listing["total"] == 1 and listing["items"][0]["conclusions"] == "本月调度"
     assert login(personas["cadre_b"]).get("/api/followup/meetings").json()["total"] == 0
+
+
+def test_household_page_panel_shows_colour_overdue_visits_chart_data_and_card_link_R_TRACK_03(scene, personas, login):
+    import json
+    import re
+
+    a2 = scene["a2"]
+    page = login(personas["cadre_a"]).get(f"/households/{a2.pk}/").content.decode()
+    assert "跟踪帮扶" in page and f"/visits/card/{a2.pk}/" in page and "followup/income_chart.js" in page
+    assert "vendor/echarts.min.js" in page and "<script>" not in page  # data by json_script, no inline code
+    data = json.loads(re.search(r'<script id="income-series" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert len(data["months"]) == 12 and {"per_capita", "net", "line", "annual"} <= set(data)
+    assert page.count('href="/visits/records/') >= 2  # the last visits
+    assert "记本月访视" not in page
+    contact_page = login(personas["contact"]).get(f"/households/{a2.pk}/").content.decode()
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("followup:monthly_visit", args=[a2.pk])
+        assert "记本月访视" in contact_page
+    except NoReverseMatch:
+        assert "记本月访视" not in contact_page

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import Http404
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from fangpin import validation
 from fangpin.accounts.masking import mask_text
@@ -406,8 +406,9 @@ def _panel(user, household) -> dict | None:
     from fangpin.assistance.models import ContactAssignment
 
     day = local_today()
-    colour = colours_for([household.pk], day).get(household.pk)
-    overdue = overdue_by_household([household.pk], day)[household.pk]
+    overdue_all = overdue_by_household([household.pk], day)
+    colour = colours_for([household.pk], day, overdue=overdue_all).get(household.pk)
+    overdue = overdue_all[household.pk]
     visits = list(Visit.objects.filter(household=household).order_by("-visited_on", "-id")[:3])
     for v in visits:
         v.findings_shown = mask_text(user, v.findings)
@@ -418,8 +419,15 @@ def _panel(user, household) -> dict | None:
         "household": household, "colour": colour, "overdue": overdue, "visits": visits, "series": series,
         "has_income": bool(series and (any(v is not None for v in series["per_capita"]) or series["annual"])),
         "card_url": reverse("followup:door_card", args=[household.pk]),
-        "is_contact": contact is not None and contact == user.pk,
+        "visit_url": _monthly_visit_url(household.pk) if contact is not None and contact == user.pk else "",
     }}
+
+
+def _monthly_visit_url(household_id: int) -> str:
+    try:
+        return reverse("followup:monthly_visit", args=[household_id])
+    except NoReverseMatch:
+        return ""
 
 
 def register() -> None:
