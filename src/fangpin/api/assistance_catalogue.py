@@ -130,7 +130,7 @@ class PolicyMessage(Schema):
     policy: PolicyOut
 
 
-class IssueOut(Schema):
+class CatalogueIssueOut(Schema):
     level: str
     row: int | None
     column: str
@@ -145,7 +145,7 @@ class PreviewOut(Schema):
     replace: bool
     can_apply: bool
     rows: list[dict]
-    issues: list[IssueOut]
+    issues: list[CatalogueIssueOut]
 
 
 class ConfirmIn(Schema):

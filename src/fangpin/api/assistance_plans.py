@@ -28,7 +28,7 @@ class ContactOut(Schema):
     reason: str
 
 
-class MeasureOut(Schema):
+class PlanMeasureOut(Schema):
     id: int
     category: str
     content: str
@@ -71,7 +71,7 @@ class PlanOut(Schema):
     developmental_reviewed_on: dt.date | None
     flags: list[FlagOut]
     contact: ContactOut | None
-    measures: list[MeasureOut]
+    measures: list[PlanMeasureOut]
 
 
 class ConditionOut(Schema):
@@ -119,17 +119,17 @@ class VersionIn(Schema):
     version: Text = None
 
 
-class ApproveIn(Schema):
+class PlanApproveIn(Schema):
     approved_on: Text = None
     version: Text = None
 
 
-class ReasonIn(Schema):
+class PlanReasonIn(Schema):
     reason: str = ""
     version: Text = None
 
 
-class EntryIn(Schema):
+class PlanEntryIn(Schema):
     entered_on: Text = None
     version: Text = None
 
@@ -141,7 +141,7 @@ class ReviewIn(Schema):
     version: Text = None
 
 
-class ApplyIn(Schema):
+class MeasureApplyIn(Schema):
     applied_on: Text = None
 
 
@@ -255,7 +255,7 @@ def submit_plan(request, plan_id: int, payload: VersionIn):
 
 
 @router.post("/assistance/plans/{plan_id}/approve", response=ResultOut, summary="县级审定帮扶方案")
-def approve_plan(request, plan_id: int, payload: ApproveIn):
+def approve_plan(request, plan_id: int, payload: PlanApproveIn):
     plan = plans.get_plan_for(request.user, plan_id)
     with using_source("api", request.path):
         r = plans.approve_plan(request.user, plan, on=payload.approved_on, version=payload.version)
@@ -263,7 +263,7 @@ def approve_plan(request, plan_id: int, payload: ApproveIn):
 
 
 @router.post("/assistance/plans/{plan_id}/return", response=ResultOut, summary="县级退回帮扶方案")
-def return_plan(request, plan_id: int, payload: ReasonIn):
+def return_plan(request, plan_id: int, payload: PlanReasonIn):
     plan = plans.get_plan_for(request.user, plan_id)
     with using_source("api", request.path):
         r = plans.return_plan(request.user, plan, payload.reason, version=payload.version)
@@ -271,7 +271,7 @@ def return_plan(request, plan_id: int, payload: ReasonIn):
 
 
 @router.post("/assistance/plans/{plan_id}/reopen", response=ResultOut, summary="调整已审定的帮扶方案（须重新审定）")
-def reopen_plan(request, plan_id: int, payload: ReasonIn):
+def reopen_plan(request, plan_id: int, payload: PlanReasonIn):
     plan = plans.get_plan_for(request.user, plan_id)
     with using_source("api", request.path):
         r = plans.reopen_plan(request.user, plan, payload.reason, version=payload.version)
@@ -279,7 +279,7 @@ def reopen_plan(request, plan_id: int, payload: ReasonIn):
 
 
 @router.post("/assistance/plans/{plan_id}/entry", response=ResultOut, summary="登记措施已录入国家系统")
-def record_entry(request, plan_id: int, payload: EntryIn):
+def record_entry(request, plan_id: int, payload: PlanEntryIn):
     plan = plans.get_plan_for(request.user, plan_id)
     with using_source("api", request.path):
         r = plans.record_entry(request.user, plan, payload.entered_on, version=payload.version)
@@ -305,7 +305,7 @@ def remove_measure(request, measure_id: int):
 
 
 @router.post("/assistance/plan-measures/{measure_id}/apply", response=ResultOut, summary="措施报送县级部门")
-def apply_to_department(request, measure_id: int, payload: ApplyIn):
+def apply_to_department(request, measure_id: int, payload: MeasureApplyIn):
     m = plans.get_plan_measure_for(request.user, measure_id)
     with using_source("api", request.path):
         r = plans.apply_to_department(request.user, m, payload.applied_on)

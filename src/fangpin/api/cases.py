@@ -92,7 +92,7 @@ class CasePage(Schema):
     items: list[CaseOut]
 
 
-class ListParams(Schema):
+class CaseListParams(Schema):
     status: str = ""
     step: str = ""
     overdue: bool = False
@@ -303,9 +303,9 @@ def _notice_out(user, notice: Notice) -> dict:
 
 
 @router.get("/cases", response=CasePage, summary="识别案件列表（管辖范围内）")
-def list_cases(request, params: Query[ListParams]):
+def list_cases(request, params: Query[CaseListParams]):
     day = today()
-    params = ListParams(**services.scrub(params.dict()))
+    params = CaseListParams(**services.scrub(params.dict()))
     qs = selectors.cases_visible_to(request.user).select_related("household")
     if params.status:
         qs = qs.filter(status=params.status)

@@ -135,7 +135,7 @@ class MemberChangeParams(Schema):
     page: int = 1
 
 
-class DecisionIn(Schema):
+class MemberChangeDecisionIn(Schema):
     note: str = ""
 
 
@@ -232,7 +232,7 @@ def _change_for(user, change_id: int) -> MemberChange:
 
 @router.post("/followup/member-changes/{change_id}/verify", response=MemberChangeOut,
              summary="核实家庭成员变动并更新户籍成员（村干部、乡镇工作人员）")
-def verify_member_change(request, change_id: int, payload: DecisionIn):
+def verify_member_change(request, change_id: int, payload: MemberChangeDecisionIn):
     change = _change_for(request.user, change_id)
     with using_source("api", request.path):
         change = members.verify(request.user, change, note=payload.note)
@@ -241,7 +241,7 @@ def verify_member_change(request, change_id: int, payload: DecisionIn):
 
 @router.post("/followup/member-changes/{change_id}/reject", response=MemberChangeOut,
              summary="驳回家庭成员变动（须填写核实意见）")
-def reject_member_change(request, change_id: int, payload: DecisionIn):
+def reject_member_change(request, change_id: int, payload: MemberChangeDecisionIn):
     change = _change_for(request.user, change_id)
     with using_source("api", request.path):
         change = members.reject(request.user, change, payload.note)

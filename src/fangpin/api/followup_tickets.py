@@ -79,7 +79,7 @@ class TicketIn(Schema):
     opened_on: Text = None
 
 
-class CloseIn(Schema):
+class TicketCloseIn(Schema):
     closed_on: Text = None
     evidence: str = ""
     housing_grade: str = ""
@@ -91,7 +91,7 @@ class ReclassifyIn(Schema):
     reason: str = ""
 
 
-class AssignIn(Schema):
+class TicketAssignIn(Schema):
     responsible_id: Text = None
 
 
@@ -151,7 +151,7 @@ def get_ticket(request, ticket_id: int):
 
 
 @router.post("/followup/tickets/{ticket_id}/close", response=TicketResult, summary="问题销号（须提供佐证）")
-def close_ticket(request, ticket_id: int, payload: CloseIn):
+def close_ticket(request, ticket_id: int, payload: TicketCloseIn):
     ticket = tickets.get_ticket_for(request.user, ticket_id)
     with using_source("api", request.path):
         result = tickets.close_ticket(request.user, ticket, payload.dict())
@@ -179,7 +179,7 @@ def reclassify_ticket(request, ticket_id: int, payload: ReclassifyIn):
 
 
 @router.post("/followup/tickets/{ticket_id}/assign", response=TicketResult, summary="指定责任人（乡镇、村）")
-def assign_ticket(request, ticket_id: int, payload: AssignIn):
+def assign_ticket(request, ticket_id: int, payload: TicketAssignIn):
     ticket = tickets.get_ticket_for(request.user, ticket_id)
     with using_source("api", request.path):
         result = tickets.assign(request.user, ticket, payload.responsible_id)

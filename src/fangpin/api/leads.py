@@ -23,7 +23,7 @@ router = Router(tags=["线索"])
 Text = str | int | None
 
 
-class ReportOut(Schema):
+class LeadReportOut(Schema):
     reference: str
     channel: str
     channel_label: str
@@ -73,7 +73,7 @@ class LeadOut(Schema):
 
 
 class LeadDetailOut(LeadOut):
-    reports: list[ReportOut]
+    reports: list[LeadReportOut]
 
 
 class LeadPage(Schema):
@@ -83,14 +83,14 @@ class LeadPage(Schema):
     items: list[LeadOut]
 
 
-class ActionOut(Schema):
+class LeadActionOut(Schema):
     message: str
     merged: bool = False
     report_reference: str = ""
     lead: LeadOut
 
 
-class ListParams(Schema):
+class LeadListParams(Schema):
     channel: str = ""
     state: str = ""
     overdue: bool = False
@@ -238,7 +238,7 @@ def _action(request, result) -> dict:
 
 
 @router.get("/leads", response=LeadPage, summary="线索列表（按来源渠道、状态、逾期、村筛选）")
-def list_leads(request, params: Query[ListParams]):
+def list_leads(request, params: Query[LeadListParams]):
     from django.conf import settings
 
     user, day = request.user, today()
@@ -284,7 +284,7 @@ def lead_flows(request, since: dt.date | None = None):
     }
 
 
-@router.post("/leads", response={201: ActionOut}, summary="登记线索（同一农户已有待核实线索的合并为补充反映）")
+@router.post("/leads", response={201: LeadActionOut}, summary="登记线索（同一农户已有待核实线索的合并为补充反映）")
 def raise_lead(request, payload: RaiseIn):
     household = get_household_for(request.user, payload.household_id) if payload.household_id else None
     with _write(request):
@@ -302,7 +302,7 @@ def get_lead(request, lead_id: int):
     return _detail(request.user, selectors.get_lead_for(request.user, lead_id))
 
 
-@router.post("/leads/{lead_id}/dispatch", response=ActionOut, summary="县级转交乡镇")
+@router.post("/leads/{lead_id}/dispatch", response=LeadActionOut, summary="县级转交乡镇")
 def dispatch(request, lead_id: int, payload: DispatchIn):
     lead = selectors.get_lead_for(request.user, lead_id)
     with _write(request):
@@ -311,7 +311,7 @@ def dispatch(request, lead_id: int, payload: DispatchIn):
     return _action(request, result)
 
 
-@router.post("/leads/{lead_id}/verify", response=ActionOut, summary="两人同行入户核实（启动识别程序或核实不符合）")
+@router.post("/leads/{lead_id}/verify", response=LeadActionOut, summary="两人同行入户核实（启动识别程序或核实不符合）")
 def verify(request, lead_id: int, payload: VerifyIn):
     lead = selectors.get_lead_for(request.user, lead_id)
     with _write(request):
@@ -322,7 +322,7 @@ def verify(request, lead_id: int, payload: VerifyIn):
     return _action(request, result)
 
 
-@router.post("/leads/{lead_id}/close", response=ActionOut, summary="核实不符合的线索报县销号")
+@router.post("/leads/{lead_id}/close", response=LeadActionOut, summary="核实不符合的线索报县销号")
 def close(request, lead_id: int, payload: CloseIn):
     lead = selectors.get_lead_for(request.user, lead_id)
     with _write(request):
@@ -330,7 +330,7 @@ def close(request, lead_id: int, payload: CloseIn):
     return _action(request, result)
 
 
-@router.post("/leads/{lead_id}/serious", response=ActionOut, summary="标记严重个体性或规模性风险（会同县级部门调查）")
+@router.post("/leads/{lead_id}/serious", response=LeadActionOut, summary="标记严重个体性或规模性风险（会同县级部门调查）")
 def serious(request, lead_id: int, payload: SeriousIn):
     lead = selectors.get_lead_for(request.user, lead_id)
     with _write(request):
@@ -339,7 +339,7 @@ def serious(request, lead_id: int, payload: SeriousIn):
     return _action(request, result)
 
 
-@router.post("/leads/{lead_id}/serious-report", response=ActionOut, summary="严重风险调查情况告知县级")
+@router.post("/leads/{lead_id}/serious-report", response=LeadActionOut, summary="严重风险调查情况告知县级")
 def serious_report(request, lead_id: int, payload: SeriousReportIn):
     lead = selectors.get_lead_for(request.user, lead_id)
     with _write(request):

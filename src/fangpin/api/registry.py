@@ -45,7 +45,7 @@ class HouseholdPage(BaseModel):
     items: list[HouseholdRow]
 
 
-class ListParams(Schema):
+class HouseholdListParams(Schema):
     q: str = ""
     division: str = ""
     category: str = ""
@@ -257,7 +257,7 @@ def _write(request):
 
 
 @router.get("/households", response=HouseholdPage, summary="农户列表与检索（姓名、身份证号、户编号）")
-def list_households(request, params: Query[ListParams]):
+def list_households(request, params: Query[HouseholdListParams]):
     filters = HouseholdFilters(params.q, params.division, params.category, params.tag, params.status)
     rows, total, page, pages = household_page(request.user, filters, params.page, 50)
     return {"total": total, "page": page, "pages": pages, "items": rows}
