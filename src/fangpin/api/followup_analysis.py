@@ -25,7 +25,7 @@ Text = str | int | None
 PAGE_SIZE = 50
 
 
-class AnnualIncomeOut(Schema):
+class SeriesAnnualOut(Schema):
     year: int
     per_capita: float | None
     net: float | None
@@ -39,36 +39,36 @@ class IncomeSeriesOut(Schema):
     per_capita: list[float | None]
     net: list[float | None]
     line: list[float | None]
-    annual: list[AnnualIncomeOut]
+    annual: list[SeriesAnnualOut]
 
 
-class ColourOut(Schema):
+class RiskColourOut(Schema):
     household_id: int
     colour: str
     label: str
     reasons: list[str]
 
 
-class MeasureOut(Schema):
+class MaterialMeasureOut(Schema):
     category: str
     content: str
     status: str
 
 
-class LatestVisitOut(Schema):
+class MaterialVisitOut(Schema):
     visited_on: dt.date
     mode: str
     visitor: str
     findings: str
 
 
-class TicketOut(Schema):
+class MaterialTicketOut(Schema):
     dimension: str
     due_on: dt.date
     overdue: bool
 
 
-class OverdueOut(Schema):
+class MaterialOverdueOut(Schema):
     kind: str
     label: str
     due_on: dt.date
@@ -86,13 +86,13 @@ class MaterialRowOut(Schema):
     colour: str
     colour_reasons: list[str]
     risks: list[str]
-    measures: list[MeasureOut]
-    latest_visit: LatestVisitOut | None
+    measures: list[MaterialMeasureOut]
+    latest_visit: MaterialVisitOut | None
     income_months: list[str]
     income: list[float | None]
     income_line: list[float | None]
-    tickets: list[TicketOut]
-    overdue: list[OverdueOut]
+    tickets: list[MaterialTicketOut]
+    overdue: list[MaterialOverdueOut]
 
 
 class MaterialOut(Schema):
@@ -154,7 +154,7 @@ def household_income_series(request, household_id: int, months: int = 12):
     return {"household_id": household.pk, **{k: series[k] for k in ("months", "per_capita", "net", "line", "annual")}}
 
 
-@router.get("/followup/households/{household_id}/colour", response=ColourOut, summary="农户风险码（红黄绿）及原因")
+@router.get("/followup/households/{household_id}/colour", response=RiskColourOut, summary="农户风险码（红黄绿）及原因")
 def household_colour(request, household_id: int):
     household = get_household_for(request.user, household_id)
     c = colours_for([household.pk], today())[household.pk]
