@@ -343,3 +343,20 @@ def test_household_page_panel_shows_colour_overdue_visits_chart_data_and_card_li
         assert "记本月访视" in contact_page
     except NoReverseMatch:
         assert "记本月访视" not in contact_page
+
+
+# --- generated requests --------------------------------------------------------------------------
+
+from tests.apischema import call_as, run_settings, schema  # noqa: E402
+
+
+@pytest.fixture
+def analysis_world(scene, personas, county):
+    analysis.record_meeting(personas["cadre_a"], county["va"], MeetingKind.VILLAGE_ANALYSIS,
+                            {**GOOD, "held_on": today().isoformat()}, today=today())
+
+
+@schema.include(path_regex="followup/(analysis|meetings|households/.*/(colour|income-series))").parametrize()
+@run_settings(max_examples=25)
+def test_no_generated_request_causes_a_server_error_R_TRACK_03(case, officer_session, analysis_world):
+    call_as(case, officer_session)

@@ -335,7 +335,7 @@ def clean_meeting(division: Division, kind: str, data: dict, today: dt.date) -> 
         for key, note in raw_notes.items():
             note = validation.text(note, "household_notes", "逐户研判意见", errors, required=False, max_length=NOTE_MAX)
             if note:
-                if not str(key).isdigit():
+                if not str(key).isdigit() or len(str(key)) > 18:
                     errors["household_notes"] = f"逐户研判意见的农户“{validation.shown(key)}”不正确"
                     continue
                 wanted[int(key)] = note
