@@ -132,6 +132,23 @@ PAGES = {
     "assistance:catalogue_booklet": Route("policy_list"),
     "assistance:catalogue_policy_edit": Route("catalogue_policy"),
     "assistance:catalogue_policy_remove": Route("catalogue_policy"),
+    "followup:monthly_visit": Route("household"),
+    "followup:member_change_detail": Route("member_change"),
+    "followup:member_change_decide": Route("member_change"),
+    "followup:ticket_detail": Route("ticket"),
+    "followup:ticket_close": Route("ticket"),
+    "followup:ticket_reclassify": Route("ticket"),
+    "followup:ticket_assign": Route("ticket"),
+    "followup:ticket_evidence": Route("ticket"),
+    "followup:door_card": Route("household"),
+    "followup:meeting_detail": Route("meeting"),
+    # Analysis material and meetings take the division's code; the door card's QR code an opaque token.
+    "followup:village_analysis": Route("village_code"),
+    "followup:village_analysis_export": Route("village_code"),
+    "followup:township_dispatch": Route("township_code"),
+    "followup:township_dispatch_export": Route("township_code"),
+    "followup:meeting_new": Route("village_code"),
+    "followup:card_open": Route("card_token"),
 }
 
 # API operations (method, path as the API documents it) that take an id.
@@ -207,6 +224,15 @@ API = {
     ("GET", "/api/assistance/policies/{policy_id}"): Route("catalogue_policy"),
     ("PATCH", "/api/assistance/policies/{policy_id}"): Route("catalogue_policy"),
     ("POST", "/api/assistance/policies/{policy_id}/remove"): Route("catalogue_policy"),
+    ("POST", "/api/followup/member-changes/{change_id}/verify"): Route("member_change"),
+    ("POST", "/api/followup/member-changes/{change_id}/reject"): Route("member_change"),
+    ("GET", "/api/followup/tickets/{ticket_id}"): Route("ticket"),
+    ("POST", "/api/followup/tickets/{ticket_id}/close"): Route("ticket"),
+    ("POST", "/api/followup/tickets/{ticket_id}/close-with-file"): Route("ticket"),
+    ("POST", "/api/followup/tickets/{ticket_id}/reclassify"): Route("ticket"),
+    ("POST", "/api/followup/tickets/{ticket_id}/assign"): Route("ticket"),
+    ("GET", "/api/followup/households/{household_id}/income-series"): Route("household"),
+    ("GET", "/api/followup/households/{household_id}/colour"): Route("household"),
 }
 
 # Objects of village A (蔡桥村) are outside all three outsiders' areas; import and export jobs belong
@@ -372,7 +398,29 @@ def world(county, households, personas, settings, tmp_path):
     policy_list = policy_catalogue.open_department_list(personas["department"], DAY.year, today=DAY).obj
     catalogue_policy = policy_catalogue.save_policy(personas["department"], policy_list, {
         "type": "健康帮扶", "name": "医疗救助", "content": "住院自付费用按比例救助"}).obj
+    # Follow-up: a member change proposed on a visit, a problem ticket, a village analysis meeting; the
+    # analysis pages take division codes and the door card's QR code a signed token (``pk`` is what the
+    # path carries).
+    from types import SimpleNamespace
+
+    from fangpin.followup import analysis as followup_analysis
+    from fangpin.followup import members as followup_members
+    from fangpin.followup import tickets as followup_tickets
+    from fangpin.followup.colour import card_token
+
+    member_change = followup_members.propose(cadre, h, {
+        "kind": "death", "member": h.members.get(relation="配偶").pk, "happened_on": DAY.isoformat(),
+        "note": "村委会核实"}, today=DAY)
+    ticket = followup_tickets.open_ticket(cadre, h, {"dimension": "water", "description": "入户水管冻裂"}, today=DAY).obj
+    ticket = followup_tickets.close_ticket(cadre, ticket, {  # closed with its evidence file (for the download route)
+        "closed_on": DAY.isoformat(), "evidence": "已更换保温水管，供水正常", "version": ticket.version},
+        upload=SimpleUploadedFile("验收单.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"), today=DAY).obj
+    meeting = followup_analysis.record_meeting(cadre, county["va"], "village_analysis", {
+        "held_on": DAY.isoformat(), "attendees": "村两委、驻村工作队", "conclusions": "逐户研判，继续跟踪"}, today=DAY)
     objects = {
+        "member_change": member_change, "ticket": ticket, "meeting": meeting,
+        "village_code": SimpleNamespace(pk=county["va"].code), "township_code": SimpleNamespace(pk=county["t1"].code),
+        "card_token": SimpleNamespace(pk=card_token(h.pk)),
         "plan": plan, "plan_measure": plan_measure,
         "policy_list": policy_list, "catalogue_policy": catalogue_policy,
         "village": county["va"], "township": county["t1"], "group": county["ga1"], "grid": county["grid_a1"],
@@ -507,6 +555,11 @@ def _api_body(method: str, path: str):
     content = op.get("requestBody", {}).get("content", {})
     if not content:
         return None
+    if list(content) == ["multipart/form-data"]:  # an upload: its fields, and a small PDF for each file field
+        schema = content["multipart/form-data"]["schema"]
+        return {"__multipart__": True, **{k: "" for k in schema.get("properties", {})
+                                          if schema["properties"][k].get("format") != "binary"},
+                **{k: "file" for k in schema.get("properties", {}) if schema["properties"][k].get("format") == "binary"}}
     assert list(content) == ["application/json"], f"{method} {path}: body {list(content)} not covered by the sweep"
     return _example(content["application/json"]["schema"], spec["components"]["schemas"])
 
@@ -520,6 +573,10 @@ def _own(world, route: Route, who: str, body):
 def _api_request(client, method: str, url: str, body):
     if body is None:
         return client.generic(method, url)
+    if body.get("__multipart__"):
+        data = {k: (SimpleUploadedFile("佐证.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+                    if v == "file" else v) for k, v in body.items() if k != "__multipart__"}
+        return client.post(url, data)
     return client.generic(method, url, json.dumps(body), content_type="application/json")
 
 
