@@ -77,6 +77,13 @@ def quick_links(user) -> list[tuple[str, str]]:
         links.append(("线索来源与流转", reverse("discovery:flow")))
     if user.role in (Role.GRID_WORKER, Role.VILLAGE_CADRE, Role.TOWNSHIP_STAFF, Role.COUNTY_OFFICE):
         links.append(("必访名单", reverse("followup:must_visit_list")))
+    if user.role in (Role.ASSISTANCE_CONTACT, Role.GRID_WORKER, Role.VILLAGE_CADRE, Role.TOWNSHIP_STAFF,
+                     Role.COUNTY_OFFICE, Role.SUPERVISOR):
+        links.append(("月访视计划", reverse("followup:schedule_list")))
+        links.append(("逾期事项", reverse("followup:overdue_list")))
+        links.append(("问题清零台账", reverse("followup:ticket_list")))
+    if user.role in (Role.VILLAGE_CADRE, Role.TOWNSHIP_STAFF, Role.COUNTY_OFFICE, Role.SUPERVISOR):
+        links.append(("分析研判与调度", reverse("followup:analysis_home")))
     if user.caps.write_registry:
         links.append(("新建农户", reverse("registry:household_create")))
     if user.caps.export:
