@@ -101,3 +101,22 @@ def test_badge_on_plan_list_and_my_households_risk_colour(households, personas, 
     assert a2.number in plans_page and "colour-" in plans_page
     mine = login(personas["contact"]).get("/assistance/my-households/").content.decode()
     assert a2.number in mine and "colour-" in mine
+
+
+def test_badge_beside_the_household_in_the_visit_lead_and_member_change_lists_risk_colour(households, personas,
+                                                                                          login):
+    from fangpin.discovery import services as lead_services
+    from fangpin.followup import members
+    from fangpin.followup import services as visit_services
+    from fangpin.profiles.services import today
+
+    day, cadre = today(), personas["cadre_a"]
+    a2 = households["a2"]  # monitored: yellow
+    visit_services.record_visit(cadre, a2, {"visited_on": day.isoformat(), "mode": "home"}, today=day)
+    lead_services.raise_lead(cadre, channel="visit", household=a2, description="走访发现户主住院", today=day)
+    members.propose(cadre, a2, {"kind": "death", "member": a2.members.get(relation="户主").pk,
+                                "happened_on": day.isoformat(), "note": "村委会核实"}, today=day)
+    client = login(cadre)
+    for url in ("/visits/records/", "/leads/", "/visits/member-changes/"):
+        page = client.get(url).content.decode()
+        assert a2.number in page and "colour-yellow" in page and "黄码" in page, url

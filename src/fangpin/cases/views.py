@@ -22,6 +22,7 @@ from fangpin.audit.presentation import present_events
 from fangpin.policy.procedures import LEVEL_LABELS, LEVELS, UNITS, parse_procedure
 from fangpin.policy.profiles import ProfileError
 from fangpin.profiles.services import profile_for_county, today
+from fangpin.registry.panels import badges_for
 from fangpin.registry.queries import HouseholdFilters, heads_for, search_households
 from fangpin.registry.selectors import get_household_for
 from fangpin.web import apply_errors, profiles_for_user, web_source
@@ -57,7 +58,9 @@ def _category_choices(profile):
 def _decorate(user, cases, day):
     cases = list(cases)
     heads = heads_for([c.household for c in cases])
+    badges = badges_for(user, [c.household_id for c in cases])
     for c in cases:
+        c.household_badges = badges.get(c.household_id, [])
         head = heads.get(c.household_id)
         c.head_name = head.name if head else "—"
         step = c.current_step_def

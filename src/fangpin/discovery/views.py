@@ -19,6 +19,7 @@ from fangpin.accounts.scoping import divisions_visible_to, roles_text, scope_fil
 from fangpin.areas.models import Division, Level
 from fangpin.cases.selectors import remaining_text
 from fangpin.profiles.services import today
+from fangpin.registry.panels import badges_for
 from fangpin.registry.queries import heads_for
 from fangpin.registry.selectors import get_household_for
 from fangpin.web import apply_errors, web_source
@@ -47,7 +48,9 @@ def _refuse_role(user, roles, what: str):
 def _decorate(user, leads, day):
     leads = list(leads)
     heads = heads_for([lead.household for lead in leads if lead.household_id])
+    badges = badges_for(user, [lead.household_id for lead in leads if lead.household_id])
     for lead in leads:
+        lead.household_badges = badges.get(lead.household_id, [])
         head = heads.get(lead.household_id) if lead.household_id else None
         if lead.household_id:
             lead.who = f"户{lead.household.number} {head.name if head else ''}".strip()

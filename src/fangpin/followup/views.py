@@ -22,6 +22,7 @@ from fangpin.accounts.roles import Role
 from fangpin.areas.models import Division
 from fangpin.policy.mustvisit import parse, screening_departments
 from fangpin.profiles.services import profile_for_county, today
+from fangpin.registry.panels import badges_for
 from fangpin.registry.queries import household_rows, paginate
 from fangpin.registry.selectors import get_household_for
 from fangpin.validation import scrub
@@ -93,6 +94,9 @@ def must_visit_list(request):
                          overdue_before=cutoff if overdue_only and cutoff else None)
     items, total, page, pages = page_of_entries(qs, _page(request), settings.FANGPIN_PAGE_SIZE)
     entries = decorate_entries(items, day)
+    badges = badges_for(user, [e.household_id for e in entries])
+    for e in entries:
+        e.household_badges = badges[e.household_id]
     overdue_count = None
     if cutoff:
         overdue_count = total if overdue_only else must_visits_for(
@@ -167,8 +171,10 @@ def visit_list(request):
     if params.get("risk"):
         qs = qs.filter(risk_found=True)
     items, total, page, pages = paginate(qs.order_by("-visited_on", "-id"), _page(request), settings.FANGPIN_PAGE_SIZE)
+    badges = badges_for(user, [v.household_id for v in items])
     for v in items:
         v.findings_shown = mask_text(user, v.findings)
+        v.household_badges = badges[v.household_id]
     query = {k: v for k, v in {"division": division, "risk": params.get("risk", "")}.items() if v}
     return render(request, "followup/visit_list.html", {"visits": items, "total": total, "page": page,
                                                         "pages": pages, "query": query,

@@ -25,6 +25,7 @@ from fangpin.policy import income as income_rules
 from fangpin.profiles.services import today
 from fangpin.registry import vocab
 from fangpin.registry.models import HousingGrade
+from fangpin.registry.panels import badges_for
 from fangpin.registry.queries import household_rows, paginate
 from fangpin.registry.selectors import get_household_for
 from fangpin.validation import scrub
@@ -192,7 +193,8 @@ def member_change_list(request):
     except ValueError:
         page = 1
     items, total, page, pages = paginate(qs, page, settings.FANGPIN_PAGE_SIZE)
-    rows = [{"c": c, "text": members.describe(user, c)} for c in items]
+    badges = badges_for(user, [c.household_id for c in items])
+    rows = [{"c": c, "text": members.describe(user, c), "badges": badges[c.household_id]} for c in items]
     return render(request, "followup/monthly/member_change_list.html", {
         "rows": rows, "total": total, "page": page, "pages": pages, "status": status,
         "statuses": MemberChangeStatus.choices, "query": {"status": status} if status else {},
