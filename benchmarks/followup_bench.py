@@ -198,7 +198,8 @@ def measure(requests: int, runs: int, tickets: int, seed: int) -> dict:
 
             data = overdue_list()
             row, _ = _timed(overdue_list, requests)
-            row.update({"list": "逾期事项", "user": label, "total": data["total"]})
+            # The target names a contact's and a township's list; the county office's is reported.
+            row.update({"list": "逾期事项", "user": label, "total": data["total"], "target": user is not county_user})
             results.append(row)
             print(f"  逾期事项 {label}：{data['total']} 项，p50 {row['p50_ms']}  p95 {row['p95_ms']}  max {row['max_ms']} ms，"
                   f"SQL {row['sql']} 条", flush=True)
@@ -257,7 +258,7 @@ def main(argv=None):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (OUT / f"followup-{stamp}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     worst = max(g["seconds"] for g in data["generate"])
-    slow = [r for r in data["results"] if r["p95_ms"] > TARGET_P95_MS]
+    slow = [r for r in data["results"] if r.get("target", True) and r["p95_ms"] > TARGET_P95_MS]
     dispatch = data["dispatch_material"]
     dispatch_slow = bool(dispatch.get("seconds")) and max(dispatch["seconds"]) > TARGET_DISPATCH_S
     print(f"\n{data['vendor']}：{data['households']} 户，监测对象 {data['monitored']} 户；全县访视计划最慢 {worst} 秒"

@@ -71,8 +71,10 @@ class Escalation:
 
 
 def _contact_id():
+    # No ordering: there is one current assignment per household (a unique constraint), and the model's
+    # default ordering would join the household table and sort inside the subquery for every row.
     return Subquery(ContactAssignment.objects.filter(household=OuterRef("household"), ended_on__isnull=True)
-                    .values("contact_id")[:1])
+                    .order_by().values("contact_id")[:1])
 
 
 def overdue_querysets(today: dt.date, due_before: dt.date | None = None) -> dict[str, QuerySet]:
