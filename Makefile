@@ -106,30 +106,18 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
-# With DATABASE_URL set the SQLite and PostgreSQL suites run side by side (one per core), each with its
-# own data directory; both logs are printed and the target fails if either suite failed or ran nothing.
-test: setup browser-deps lint
-	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-sqlite; exit $$?; fi; \
-	work=$$(mktemp -d); mkdir -p $$work/sqlite $$work/postgres; \
-	FANGPIN_DATA_DIR=$$work/sqlite $(MAKE) --no-print-directory test-sqlite > $$work/sqlite.log 2>&1 & s=$$!; \
-	FANGPIN_DATA_DIR=$$work/postgres $(MAKE) --no-print-directory test-postgres > $$work/postgres.log 2>&1 & p=$$!; \
-	wait $$s; src=$$?; wait $$p; prc=$$?; \
-	echo "===== SQLite suite ====="; cat $$work/sqlite.log; \
-	echo "===== PostgreSQL suite ====="; cat $$work/postgres.log; \
-	rm -rf $$work; \
-	if [ $$src -ne 0 ] || [ $$prc -ne 0 ]; then echo "FAIL: SQLite exit $$src, PostgreSQL exit $$prc"; exit 1; fi; \
-	echo "Both suites passed"
+test: setup browser-deps lint test-sqlite test-postgres
 
 # pytest exits 5 when it collected no tests: that is a failure here, reported as such.
 test-sqlite: setup
-	@env -u DATABASE_URL $(BIN)/pytest; rc=$$?; \
+	@env -u DATABASE_URL $(BIN)/pytest --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FAIL: no tests ran on SQLite"; exit 1; fi; \
 	if [ $$rc -ne 0 ]; then echo "FAIL: SQLite suite (exit $$rc)"; exit $$rc; fi; \
 	echo "SQLite suite passed"
 
 test-postgres: setup
 	@if [ -z "$$DATABASE_URL" ]; then echo "DATABASE_URL not set: PostgreSQL run not requested (.ci/run sets it)"; exit 0; fi; \
-	$(BIN)/pytest; rc=$$?; \
+	$(BIN)/pytest --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FAIL: no tests ran on PostgreSQL"; exit 1; fi; \
 	if [ $$rc -ne 0 ]; then echo "FAIL: PostgreSQL suite (exit $$rc)"; exit $$rc; fi; \
 	echo "PostgreSQL suite passed"
